@@ -1,0 +1,109 @@
+"""System checks for the CIRCUITBREAKER_* settings and the configured cache."""
+
+from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.checks import Error, Warning, register
+
+from .conf import CACHE_ERROR_POLICIES, app_settings
+from .storage import is_redis_cache
+
+# Cache backends that keep entries in one process only.
+NOT_SHARED = ("django.core.cache.backends.locmem.LocMemCache",)
+DUMMY = "django.core.cache.backends.dummy.DummyCache"
+
+
+def _is_number(value, minimum, inclusive=True):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value >= minimum if inclusive else value > minimum
+
+
+NUMBER_SETTINGS = (
+    ("CONFIG_TTL", 0, True, "circuitbreaker.E002"),
+    ("TRIAL_LEASE", 0, False, "circuitbreaker.E004"),
+    ("CACHE_ERROR_LOG_INTERVAL", 0, True, "circuitbreaker.E006"),
+    ("KEY_TTL", 0, False, "circuitbreaker.E007"),
+)
+
+
+@register()
+def check_settings(app_configs=None, **kwargs):
+    """Report CIRCUITBREAKER_* settings of the wrong type or range."""
+    errors = []
+    for name, minimum, inclusive, check_id in NUMBER_SETTINGS:
+        value = getattr(app_settings, name)
+        if not _is_number(value, minimum, inclusive):
+            bound = "zero or more" if inclusive else "greater than zero"
+            errors.append(
+                Error(
+                    f"CIRCUITBREAKER_{name} is {value!r}; it must be a number of seconds, {bound}.",
+                    hint=f"Set CIRCUITBREAKER_{name} to a number such as 30, or remove it.",
+                    id=check_id,
+                )
+            )
+    policy = app_settings.ON_CACHE_ERROR
+    if policy not in CACHE_ERROR_POLICIES:
+        errors.append(
+            Error(
+                f"CIRCUITBREAKER_ON_CACHE_ERROR is {policy!r}; it must be 'allow' or 'deny'.",
+                hint="'allow' runs guarded calls while the cache is down; 'deny' rejects them.",
+                id="circuitbreaker.E003",
+            )
+        )
+    return errors
+
+
+@register()
+def check_cache(app_configs=None, **kwargs):
+    """Report a cache alias that is missing, a dummy, or not shared between processes."""
+    alias = app_settings.CACHE_ALIAS
+    if not isinstance(alias, str) or alias not in settings.CACHES:
+        return [
+            Error(
+                f"CIRCUITBREAKER_CACHE_ALIAS is {alias!r}, which is not a key of CACHES.",
+                hint=f"Use one of {sorted(settings.CACHES)} or add the alias to CACHES.",
+                id="circuitbreaker.E001",
+            )
+        ]
+    backend = settings.CACHES[alias].get("BACKEND", "")
+    try:
+        cache = caches[alias]
+    except InvalidCacheBackendError as exc:
+        return [
+            Error(
+                f"Cache {alias!r} cannot be loaded: {exc}",
+                hint="Fix the BACKEND of this entry in CACHES.",
+                id="circuitbreaker.E008",
+            )
+        ]
+    return _classify(alias, backend, cache)
+
+
+def _classify(alias, backend, cache):
+    if backend == DUMMY:
+        return [
+            Error(
+                f"Cache {alias!r} is a DummyCache, which stores nothing, so breakers cannot keep state.",
+                hint="Point CIRCUITBREAKER_CACHE_ALIAS at a Redis cache (django-redis).",
+                id="circuitbreaker.E005",
+            )
+        ]
+    if is_redis_cache(cache):
+        return []
+    if backend in NOT_SHARED:
+        return [
+            Warning(
+                f"Cache {alias!r} ({backend}) is not shared between processes: "
+                "each process keeps its own breaker state.",
+                hint="Use django-redis so that every worker and host sees the same breaker.",
+                id="circuitbreaker.W001",
+            )
+        ]
+    return [
+        Warning(
+            f"Cache {alias!r} ({backend}) cannot run atomic scripts, so breaker state is kept "
+            "in each process instead of in the cache.",
+            hint="Use django-redis or Django's RedisCache for state shared by the fleet.",
+            id="circuitbreaker.W002",
+        )
+    ]

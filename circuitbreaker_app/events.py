@@ -1,0 +1,88 @@
+"""Record transitions: one BreakerEvent row, one state_changed signal and one log line each."""
+
+import logging
+
+from django.db import DatabaseError
+
+from .signals import state_changed
+from .states import State
+
+logger = logging.getLogger(__name__)
+
+DETAIL_LENGTH = 500
+
+
+def describe_error(exc):
+    """Name an exception by type and message, shortened to fit an event row."""
+    text = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
+    return shorten(text)
+
+
+def shorten(text, length=DETAIL_LENGTH):
+    """Cut text to ``length`` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def record_transitions(cfg, outcome, actor=None, detail=""):
+    """Write, signal and log each transition the storage call made.
+
+    Only the process whose atomic step made a transition receives it, so
+    each transition is recorded exactly once across the fleet.
+    """
+    snapshot = outcome.snapshot
+    for transition in outcome.transitions:
+        _log(cfg.name, transition, snapshot, actor, detail)
+        _write_event(cfg, transition, actor, detail)
+        _send_signal(cfg.name, transition)
+
+
+def _log(name, transition, snapshot, actor, detail):
+    level = logging.WARNING if transition.new_state == State.OPEN else logging.INFO
+    logger.log(
+        level,
+        "Breaker %s: %s -> %s (%s), failures=%s calls=%s generation=%s actor=%s detail=%s",
+        name,
+        transition.old_state,
+        transition.new_state,
+        transition.reason,
+        snapshot.failure_count,
+        snapshot.call_count,
+        snapshot.generation,
+        actor,
+        detail,
+    )
+
+
+def _write_event(cfg, transition, actor, detail):
+    from .models import BreakerEvent, CircuitBreaker
+
+    try:
+        breaker_id = cfg.pk or CircuitBreaker.objects.only("pk").get(name=cfg.name).pk
+        BreakerEvent.objects.create(
+            breaker_id=breaker_id,
+            from_state=transition.old_state,
+            to_state=transition.new_state,
+            reason=transition.reason,
+            actor=actor if getattr(actor, "pk", None) else None,
+            detail=shorten(detail or ""),
+        )
+    except (DatabaseError, CircuitBreaker.DoesNotExist) as exc:
+        logger.error("Breaker %s: could not write the event for %s: %s", cfg.name, transition, exc)
+
+
+def _send_signal(name, transition):
+    responses = state_changed.send_robust(
+        sender=None,
+        breaker_name=name,
+        old_state=transition.old_state,
+        new_state=transition.new_state,
+        reason=transition.reason,
+    )
+    for receiver, response in responses:
+        if isinstance(response, Exception):
+            logger.error(
+                "Breaker %s: state_changed receiver %r raised %r; the call goes on",
+                name,
+                receiver,
+                response,
+            )

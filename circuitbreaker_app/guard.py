@@ -1,0 +1,157 @@
+"""One guarded call: admit it, run it, report how it ended."""
+
+import logging
+import time
+
+from asgiref.sync import sync_to_async
+
+from .conf import app_settings
+from .events import describe_error, record_transitions
+from .exceptions import CircuitOpenError, StorageUnavailable
+from .states import State
+
+logger = logging.getLogger(__name__)
+
+
+def skip_matcher(skip):
+    """Turn ``skip=`` (exception classes or a predicate) into a predicate, or None."""
+    if skip is None:
+        return None
+    if isinstance(skip, type) and issubclass(skip, BaseException):
+        return lambda exc: isinstance(exc, skip)
+    if isinstance(skip, tuple | list):
+        classes = tuple(skip)
+        if not all(isinstance(item, type) and issubclass(item, BaseException) for item in classes):
+            raise TypeError(f"skip= must hold exception classes; got {skip!r}")
+        return lambda exc: isinstance(exc, classes)
+    if callable(skip):
+        return skip
+    raise TypeError(f"skip= takes exception classes or a predicate (exc) -> bool; got {skip!r}")
+
+
+class CallGuard:
+    """Run a block under a breaker: one storage step before it, at most one after it."""
+
+    __slots__ = ("breaker", "skip", "cfg", "outcome", "started")
+
+    def __init__(self, breaker, skip=None):
+        self.breaker = breaker
+        self.skip = skip_matcher(skip)
+        self.cfg = None
+        self.outcome = None
+
+    # Synchronous use
+
+    def __enter__(self):
+        self.cfg = self.breaker.config
+        outcome = self._admit()
+        if outcome is not None and outcome.transitions:
+            record_transitions(self.cfg, outcome)
+        self._check(outcome)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        step = self._next_step(exc)
+        if step is not None:
+            outcome = self._report(step)
+            if outcome is not None and outcome.transitions:
+                record_transitions(self.cfg, outcome, detail=_detail(step))
+        return False
+
+    # Asynchronous use: the ORM and blocking cache I/O stay off the event loop.
+
+    async def aenter(self):
+        self.cfg = await self.breaker.aconfig()
+        outcome = await self._offload(self._admit)
+        if outcome is not None and outcome.transitions:
+            await sync_to_async(record_transitions)(self.cfg, outcome)
+        self._check(outcome)
+
+    async def aexit(self, exc):
+        step = self._next_step(exc)
+        if step is None:
+            return
+        outcome = await self._offload(self._report, step)
+        if outcome is not None and outcome.transitions:
+            await sync_to_async(record_transitions)(self.cfg, outcome, detail=_detail(step))
+
+    async def _offload(self, func, *args):
+        if getattr(self.breaker.storage, "blocking", True):
+            return await sync_to_async(func, thread_sensitive=False)(*args)
+        return func(*args)
+
+    # Shared steps
+
+    def _admit(self):
+        try:
+            return self.breaker.storage.admit(self.cfg)
+        except StorageUnavailable as exc:
+            self._on_cache_error(exc)
+            return None
+
+    def _on_cache_error(self, exc):
+        from .breaker import log_cache_error
+
+        if app_settings.ON_CACHE_ERROR == "deny":
+            log_cache_error(self.cfg.name, exc, "rejecting calls (ON_CACHE_ERROR=deny)")
+            raise CircuitOpenError(self.cfg.name, None) from None
+        log_cache_error(self.cfg.name, exc, "running calls unguarded (ON_CACHE_ERROR=allow)")
+
+    def _check(self, outcome):
+        self.started = time.perf_counter()
+        if outcome is None or outcome.allowed:
+            self.outcome = outcome
+            return
+        from .breaker import reject
+
+        raise reject(self.cfg.name, outcome)
+
+    def _next_step(self, exc):
+        outcome = self.outcome
+        if outcome is None:
+            return None
+        trial, generation = outcome.trial, outcome.generation
+        if exc is None:
+            return self._success_step(generation, trial)
+        if not isinstance(exc, Exception) or self._skipped(exc):
+            # Not the downstream's fault: neither count; give back a trial permit.
+            return None if trial is None else ("release", trial)
+        return ("record_failure", generation, trial, describe_error(exc))
+
+    def _success_step(self, generation, trial):
+        slow = self.cfg.slow_call_duration
+        elapsed = time.perf_counter() - self.started
+        if slow is not None and elapsed > slow:
+            detail = f"slow call: took {elapsed:.3f} s, limit {slow:g} s"
+            return ("record_failure", generation, trial, detail)
+        if trial is None and not self._success_needs_write():
+            return None
+        return ("record_success", generation, trial)
+
+    def _success_needs_write(self):
+        # A success in the closed state changes nothing under the count
+        # policy, nor under the consecutive policy when no failure is counted.
+        snapshot = self.outcome.snapshot
+        policy = self.cfg.trip_policy
+        if policy == "rate" or snapshot.state != State.CLOSED:
+            return True
+        return policy == "consecutive" and snapshot.failure_count > 0
+
+    def _skipped(self, exc):
+        if self.cfg.ignored_exceptions and isinstance(exc, self.cfg.ignored_exceptions):
+            return True
+        return self.skip is not None and bool(self.skip(exc))
+
+    def _report(self, step):
+        method, *args = step
+        try:
+            return getattr(self.breaker.storage, method)(self.cfg, *args)
+        except StorageUnavailable as exc:
+            from .breaker import log_cache_error
+
+            log_cache_error(self.cfg.name, exc, "dropping the call's outcome")
+            return None
+
+
+def _detail(step):
+    return step[3] if step[0] == "record_failure" else ""

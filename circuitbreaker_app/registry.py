@@ -1,0 +1,95 @@
+"""Per-process cache of breaker configuration, so the hot path skips the database."""
+
+import datetime as dt
+import logging
+import threading
+import time
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+
+from .conf import app_settings
+from .storage.base import BreakerConfig
+
+logger = logging.getLogger(__name__)
+
+DURATION_FIELDS = ("window", "slow_call_duration", "retry_duration", "max_retry_duration")
+
+_configs: dict[str, tuple[BreakerConfig, float]] = {}
+_lock = threading.Lock()
+
+
+def cached_config(name):
+    """Return the cached config while it is younger than CONFIG_TTL, else None."""
+    entry = _configs.get(name)
+    if entry is not None and time.monotonic() - entry[1] < app_settings.CONFIG_TTL:
+        return entry[0]
+    return None
+
+
+def get_config(name, defaults=None):
+    """Return the breaker's config, reading the database at most once per CONFIG_TTL."""
+    cfg = cached_config(name)
+    if cfg is None:
+        cfg = _load(name, defaults)
+    return cfg
+
+
+def invalidate(name=None):
+    """Forget cached config for one breaker, or for all when ``name`` is None."""
+    with _lock:
+        if name is None:
+            _configs.clear()
+        else:
+            _configs.pop(name, None)
+
+
+def model_defaults(defaults):
+    """Turn decorator keyword defaults into model field values; numbers are seconds."""
+    values = dict(defaults or {})
+    for field in DURATION_FIELDS:
+        if isinstance(values.get(field), int | float):
+            values[field] = dt.timedelta(seconds=values[field])
+    return values
+
+
+def _load(name, defaults):
+    try:
+        cfg = _fetch_or_create(name, defaults).to_config()
+    except DatabaseError as exc:
+        return _fallback(name, defaults, exc)
+    with _lock:
+        _configs[name] = (cfg, time.monotonic())
+    return cfg
+
+
+def _fetch_or_create(name, defaults):
+    from .models import CircuitBreaker
+
+    row = CircuitBreaker.objects.filter(name=name).first()
+    if row is not None:
+        return row
+    row = CircuitBreaker(name=name, **model_defaults(defaults))
+    row.full_clean()
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        # Another process created the row between our read and our insert.
+        return CircuitBreaker.objects.get(name=name)
+    logger.info("Breaker %s: created from the decorator's defaults", name)
+    return row
+
+
+def _fallback(name, defaults, exc):
+    entry = _configs.get(name)
+    if entry is not None:
+        logger.warning("Breaker %s: database unreachable (%s); keeping the old config", name, exc)
+        return entry[0]
+    logger.warning("Breaker %s: database unreachable (%s); using the code's defaults", name, exc)
+    from .models import CircuitBreaker
+
+    try:
+        return CircuitBreaker(name=name, **model_defaults(defaults)).to_config()
+    except (TypeError, ValidationError):
+        return BreakerConfig(name=name)

@@ -1,0 +1,225 @@
+"""The storage contract that every live-state backend implements."""
+
+import abc
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..states import Hold, Reason, State
+
+MICROSECONDS = 1_000_000
+
+
+@dataclass(frozen=True)
+class BreakerConfig:
+    """A breaker's settings as the hot path needs them, copied from its database row."""
+
+    name: str
+    pk: int | None = None
+    trip_policy: str = "consecutive"
+    failure_threshold: int = 5
+    window: float = 60.0
+    failure_rate_threshold: int = 50
+    minimum_calls: int = 10
+    slow_call_duration: float | None = None
+    retry_duration: float = 30.0
+    max_retry_duration: float = 300.0
+    retry_backoff: float = 2.0
+    half_open_max_calls: int = 1
+    success_threshold: int = 1
+    ignored_exceptions: tuple = ()
+    held_state: str = ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One state change made by the storage call that returned it."""
+
+    old_state: State
+    new_state: State
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class BreakerSnapshot:
+    """A complete, consistent reading of one breaker's live state."""
+
+    name: str
+    state: State
+    held_state: Hold
+    generation: int
+    failure_count: int
+    call_count: int
+    success_count: int
+    retry_at: dt.datetime | None
+    retry_after: float | None
+    opened_at: dt.datetime | None
+    last_changed_at: dt.datetime | None
+    last_reason: str
+    last_error: str
+    trials_in_flight: int
+    trial_successes: int
+    current_retry_duration: float
+    trip_policy: str = "consecutive"
+    failure_threshold: int = 5
+    failure_rate_threshold: int = 50
+    available: bool = True
+
+    @property
+    def held(self) -> bool:
+        return self.held_state != Hold.NONE
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Return the failure percentage inside the window (rate policy), else None."""
+        total = self.failure_count + self.success_count
+        if self.trip_policy != "rate" or total == 0:
+            return None
+        return 100.0 * self.failure_count / total
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one storage call returned: the snapshot after it and any transitions it made."""
+
+    snapshot: BreakerSnapshot
+    transitions: tuple[Transition, ...] = ()
+    allowed: bool = False
+    trial: int | None = None
+    next_trial_at: dt.datetime | None = None
+
+    @property
+    def generation(self) -> int:
+        return self.snapshot.generation
+
+
+@dataclass
+class ReplyDecoder:
+    """Turn the flat reply shared by both backends into an Outcome.
+
+    ``epoch_offset`` converts the backend's clock (microseconds) to Unix time.
+    """
+
+    epoch_offset: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def datetime(self, micros):
+        if micros is None or int(micros) < 0:
+            return None
+        seconds = int(micros) / MICROSECONDS + self.epoch_offset
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+    def decode(self, cfg: BreakerConfig, reply) -> Outcome:
+        reply = [_text(item) for item in reply]
+        now = int(reply[7])
+        retry_at = int(reply[5])
+        retry_after = max(0.0, (retry_at - now) / MICROSECONDS) if retry_at >= 0 else None
+        snapshot = BreakerSnapshot(
+            name=cfg.name,
+            state=State(reply[0]),
+            held_state=Hold(reply[1]),
+            generation=int(reply[2]),
+            failure_count=int(reply[3]),
+            call_count=int(reply[4]),
+            success_count=int(reply[16]),
+            retry_at=self.datetime(retry_at),
+            retry_after=retry_after if reply[0] == State.OPEN else None,
+            opened_at=self.datetime(reply[6]),
+            last_changed_at=self.datetime(reply[10]),
+            last_reason=reply[11],
+            last_error=reply[12],
+            trials_in_flight=int(reply[13]),
+            trial_successes=int(reply[14]),
+            current_retry_duration=int(reply[15]) / MICROSECONDS,
+            trip_policy=cfg.trip_policy,
+            failure_threshold=cfg.failure_threshold,
+            failure_rate_threshold=cfg.failure_rate_threshold,
+        )
+        count = int(reply[18])
+        transitions = tuple(
+            Transition(State(reply[i]), State(reply[i + 1]), Reason(reply[i + 2]))
+            for i in range(19, 19 + 3 * count, 3)
+        )
+        trial = int(reply[8])
+        return Outcome(
+            snapshot=snapshot,
+            transitions=transitions,
+            allowed=int(reply[9]) == 1,
+            trial=trial if trial >= 0 else None,
+            next_trial_at=self.datetime(reply[17]),
+        )
+
+
+def _text(item):
+    return item.decode() if isinstance(item, bytes) else item
+
+
+def unknown_snapshot(cfg: BreakerConfig) -> BreakerSnapshot:
+    """Build the snapshot shown when the cache cannot be read: state unknown."""
+    return BreakerSnapshot(
+        name=cfg.name,
+        state=State.CLOSED,
+        held_state=Hold(cfg.held_state),
+        generation=0,
+        failure_count=0,
+        call_count=0,
+        success_count=0,
+        retry_at=None,
+        retry_after=None,
+        opened_at=None,
+        last_changed_at=None,
+        last_reason="",
+        last_error="",
+        trials_in_flight=0,
+        trial_successes=0,
+        current_retry_duration=cfg.retry_duration,
+        trip_policy=cfg.trip_policy,
+        failure_threshold=cfg.failure_threshold,
+        failure_rate_threshold=cfg.failure_rate_threshold,
+        available=False,
+    )
+
+
+class BreakerStorage(abc.ABC):
+    """Hold the live state of breakers; every method is one atomic step.
+
+    Each method resolves open to half-open first when the retry time has
+    passed, and reports that transition in the returned Outcome. Methods
+    raise StorageUnavailable when the backing cache cannot be reached.
+    """
+
+    @abc.abstractmethod
+    def admit(self, cfg: BreakerConfig) -> Outcome:
+        """Decide whether a call may run, and take a trial permit in half-open.
+
+        Atomic: reading the state, counting the call and taking a permit are
+        one step, so at most ``half_open_max_calls`` permits are live at once.
+        """
+
+    @abc.abstractmethod
+    def record_failure(self, cfg, generation, trial, detail) -> Outcome:
+        """Count a failure of a call admitted under ``generation``, tripping if the policy fires.
+
+        Atomic: counting and tripping are one step, so concurrent failures at
+        the threshold trip the breaker exactly once. Ignored when the
+        generation is no longer current.
+        """
+
+    @abc.abstractmethod
+    def record_success(self, cfg, generation, trial) -> Outcome:
+        """Count a success of a call admitted under ``generation``; may close a half-open breaker."""
+
+    @abc.abstractmethod
+    def release(self, cfg, trial) -> Outcome:
+        """Give back a trial permit whose call counts neither way (skipped or cancelled)."""
+
+    @abc.abstractmethod
+    def force(self, cfg, state: State, hold: Hold, reason: Reason) -> Outcome:
+        """Move the breaker to ``state`` with ``hold``; closing also zeroes the counters."""
+
+    @abc.abstractmethod
+    def release_hold(self, cfg) -> Outcome:
+        """Drop the hold and keep the live state; an unheld open breaker gets a retry time."""
+
+    @abc.abstractmethod
+    def snapshots(self, cfgs) -> list[Outcome]:
+        """Read many breakers at once (one round trip on Redis), resolving open to half-open."""

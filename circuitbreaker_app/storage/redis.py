@@ -1,0 +1,154 @@
+"""Live state on a Redis server, one Lua script per atomic step."""
+
+import logging
+from importlib import resources
+
+from redis.exceptions import NoScriptError, RedisError
+
+from ..conf import app_settings
+from ..exceptions import StorageUnavailable
+from .base import MICROSECONDS, BreakerStorage, ReplyDecoder
+
+logger = logging.getLogger(__name__)
+
+SCRIPT = resources.files(__package__).joinpath("lua/breaker.lua").read_text()
+KEY_SUFFIXES = ("state", "calls", "failures", "successes", "trials")
+
+
+def redis_client(cache):
+    """Return the redis-py client behind a django-redis or Django RedisCache, or None."""
+    client = getattr(cache, "client", None)
+    if client is not None and hasattr(client, "get_client"):
+        return client.get_client(write=True)
+    inner = getattr(cache, "_cache", None)
+    if inner is not None and hasattr(inner, "get_client"):
+        return inner.get_client(write=True)
+    return None
+
+
+def _micros(seconds):
+    return int(round(seconds * MICROSECONDS))
+
+
+class RedisStorage(BreakerStorage):
+    """Keep each breaker in five keys that share one hash tag, changed only by Lua.
+
+    ``clock_offset`` (seconds) is added to the Redis server's clock; tests
+    move it forward instead of sleeping.
+    """
+
+    blocking = True
+
+    def __init__(self, cache):
+        self.cache = cache
+        self.clock_offset = 0.0
+        self.decoder = ReplyDecoder()
+        self._sha = None
+
+    def keys(self, name):
+        # The braces make ``name`` the Redis Cluster hash tag of every key,
+        # so one script may touch all of them; make_key adds KEY_PREFIX and VERSION.
+        return [
+            self.cache.make_key(f"circuitbreaker:{{{name}}}:{suffix}") for suffix in KEY_SUFFIXES
+        ]
+
+    def _args(self, cfg, op, *extra):
+        ttl = app_settings.KEY_TTL + 2 * max(cfg.window, cfg.max_retry_duration)
+        return [
+            op,
+            _micros(self.clock_offset),
+            cfg.trip_policy,
+            cfg.failure_threshold,
+            _micros(cfg.window),
+            cfg.failure_rate_threshold,
+            cfg.minimum_calls,
+            _micros(cfg.retry_duration),
+            _micros(cfg.max_retry_duration),
+            repr(float(cfg.retry_backoff)),
+            cfg.half_open_max_calls,
+            cfg.success_threshold,
+            _micros(app_settings.TRIAL_LEASE),
+            int(ttl * 1000),
+            cfg.held_state,
+            *extra,
+        ]
+
+    def _client(self):
+        client = redis_client(self.cache)
+        if client is None:
+            raise StorageUnavailable(f"cache {self.cache!r} has no redis-py client")
+        return client
+
+    def _load(self, client):
+        self._sha = client.script_load(SCRIPT)
+        return self._sha
+
+    def _run(self, cfg, op, *extra):
+        keys = self.keys(cfg.name)
+        args = self._args(cfg, op, *extra)
+        try:
+            client = self._client()
+            sha = self._sha or self._load(client)
+            try:
+                reply = client.evalsha(sha, len(keys), *keys, *args)
+            except NoScriptError:
+                # The server lost its script cache (restart, SCRIPT FLUSH): load again.
+                reply = client.evalsha(self._load(client), len(keys), *keys, *args)
+        except RedisError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return self.decoder.decode(cfg, reply)
+
+    def admit(self, cfg):
+        return self._run(cfg, "admit")
+
+    def record_failure(self, cfg, generation, trial, detail):
+        return self._run(cfg, "failure", str(generation), _trial(trial), detail)
+
+    def record_success(self, cfg, generation, trial):
+        return self._run(cfg, "success", str(generation), _trial(trial))
+
+    def release(self, cfg, trial):
+        return self._run(cfg, "release", "", _trial(trial))
+
+    def force(self, cfg, state, hold, reason):
+        return self._run(cfg, "force", "", "", str(state), str(hold), str(reason))
+
+    def release_hold(self, cfg):
+        return self._run(cfg, "release_hold")
+
+    def forget(self, cfg):
+        try:
+            self._client().delete(*self.keys(cfg.name))
+        except RedisError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def snapshots(self, cfgs):
+        cfgs = list(cfgs)
+        if not cfgs:
+            return []
+        try:
+            replies = self._pipeline(cfgs)
+        except RedisError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return [self.decoder.decode(cfg, reply) for cfg, reply in zip(cfgs, replies, strict=True)]
+
+    def _pipeline(self, cfgs):
+        client = self._client()
+        sha = self._sha or self._load(client)
+        try:
+            return self._send_pipeline(client, sha, cfgs)
+        except NoScriptError:
+            return self._send_pipeline(client, self._load(client), cfgs)
+
+    def _send_pipeline(self, client, sha, cfgs):
+        # One round trip for all breakers; transaction=False because the
+        # script already makes each breaker's step atomic.
+        pipe = client.pipeline(transaction=False)
+        for cfg in cfgs:
+            keys = self.keys(cfg.name)
+            pipe.evalsha(sha, len(keys), *keys, *self._args(cfg, "snapshot"))
+        return pipe.execute()
+
+
+def _trial(trial):
+    return "" if trial is None else str(trial)

@@ -1,0 +1,81 @@
+"""Shared fixtures: real Redis, clean live state per test, breakers on either storage."""
+
+import os
+
+import pytest
+import redis
+from django.conf import settings
+
+from circuitbreaker_app import breaker as breaker_module
+from circuitbreaker_app import registry
+from circuitbreaker_app import storage as storage_package
+from circuitbreaker_app.storage import get_storage
+from tests.factories import CircuitBreakerFactory
+
+STORAGE_ALIASES = ["local", "default"]
+
+
+def pytest_configure(config):
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        message = f"Redis at {settings.REDIS_URL} is not answering ({exc}); start it with .ci/run"
+        if os.environ.get("CI") == "true":
+            raise pytest.UsageError(message) from exc
+        raise pytest.UsageError(message + " or set TEST_REDIS_URL.") from exc
+
+
+@pytest.fixture(scope="session")
+def redis_client():
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _forget_process_state():
+    registry.invalidate()
+    breaker_module._breakers.clear()
+    breaker_module._outage_logged.clear()
+    storage_package._storages.clear()
+
+
+@pytest.fixture(autouse=True)
+def clean_state(redis_client):
+    _forget_process_state()
+    yield
+    _forget_process_state()
+    for key in redis_client.scan_iter(match=f"*{settings.KEY_PREFIX}*", count=1000):
+        redis_client.delete(key)
+
+
+@pytest.fixture(params=STORAGE_ALIASES)
+def alias(request, settings):
+    """Run the test once on in-process storage and once on Redis."""
+    settings.CIRCUITBREAKER_CACHE_ALIAS = request.param
+    return request.param
+
+
+@pytest.fixture
+def storage(alias):
+    return get_storage()
+
+
+@pytest.fixture
+def make_breaker(db, alias):
+    """Create a breaker row and return its Breaker, on the storage chosen by ``alias``."""
+    from circuitbreaker_app import get_breaker
+
+    def make(name="payments-api", **fields):
+        CircuitBreakerFactory(name=name, **fields)
+        return get_breaker(name)
+
+    return make
+
+
+@pytest.fixture
+def advance(storage):
+    """Move the storage's clock forward by some seconds, instead of sleeping."""
+
+    def move(seconds):
+        storage.clock_offset += seconds
+
+    return move
