@@ -43,6 +43,23 @@ def get_breaker(name, **defaults):
     return breaker
 
 
+def read_snapshots(configs):
+    """Read many breakers' live state in one storage call (one Redis round trip).
+
+    Takes BreakerConfig objects (``CircuitBreaker.to_config()``) and returns
+    their snapshots in order; all are marked unavailable if the cache is down.
+    """
+    configs = list(configs)
+    try:
+        outcomes = get_storage().snapshots(configs)
+    except StorageUnavailable as exc:
+        log_cache_error("*", exc, "reporting every state as unknown")
+        return [unknown_snapshot(cfg) for cfg in configs]
+    for cfg, outcome in zip(configs, outcomes, strict=True):
+        record_transitions(cfg, outcome)
+    return [outcome.snapshot for outcome in outcomes]
+
+
 def log_cache_error(name, exc, fallback):
     """Warn that the cache failed for a breaker, at most once per CACHE_ERROR_LOG_INTERVAL."""
     now = time.monotonic()
@@ -123,6 +140,14 @@ class Breaker:
             return unknown_snapshot(cfg)
         record_transitions(cfg, outcome)
         return outcome.snapshot
+
+    def history(self, buckets=20):
+        """Return calls and failures per slice of the window, or None if the cache is down."""
+        try:
+            return self.storage.history(self.config, buckets)
+        except StorageUnavailable as exc:
+            log_cache_error(self.name, exc, "showing no history")
+            return None
 
     # Operator actions
 

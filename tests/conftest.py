@@ -4,6 +4,7 @@ import os
 
 import pytest
 import redis
+import redis.connection
 from django.conf import settings
 
 from circuitbreaker_app import breaker as breaker_module
@@ -69,6 +70,20 @@ def make_breaker(db, alias):
         return get_breaker(name)
 
     return make
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Count Redis round trips: each packed send on a connection is one."""
+    counter = {"count": 0}
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        counter["count"] += 1
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return counter
 
 
 @pytest.fixture

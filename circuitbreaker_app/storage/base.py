@@ -92,6 +92,30 @@ class Outcome:
         return self.snapshot.generation
 
 
+@dataclass(frozen=True)
+class History:
+    """Calls and failures per time slice of the window, oldest slice first."""
+
+    starts: tuple[dt.datetime, ...]
+    width: float
+    calls: tuple[int, ...]
+    failures: tuple[int, ...]
+
+
+def build_history(cfg, now_micros, epoch_offset, counts):
+    """Assemble a History from the newest time and (calls, failures) pairs, oldest first."""
+    buckets = len(counts)
+    width = cfg.window / buckets
+    first = now_micros / MICROSECONDS + epoch_offset - cfg.window
+    starts = tuple(dt.datetime.fromtimestamp(first + i * width, tz=dt.UTC) for i in range(buckets))
+    return History(
+        starts=starts,
+        width=width,
+        calls=tuple(int(calls) for calls, _ in counts),
+        failures=tuple(int(failures) for _, failures in counts),
+    )
+
+
 @dataclass
 class ReplyDecoder:
     """Turn the flat reply shared by both backends into an Outcome.
@@ -219,6 +243,14 @@ class BreakerStorage(abc.ABC):
     @abc.abstractmethod
     def release_hold(self, cfg) -> Outcome:
         """Drop the hold and keep the live state; an unheld open breaker gets a retry time."""
+
+    @abc.abstractmethod
+    def forget(self, cfg) -> None:
+        """Delete the breaker's live state; the next step starts it afresh."""
+
+    @abc.abstractmethod
+    def history(self, cfg, buckets=20) -> "History":
+        """Count admitted calls and failures in ``buckets`` equal slices of the window."""
 
     @abc.abstractmethod
     def snapshots(self, cfgs) -> list[Outcome]:

@@ -11,7 +11,7 @@ import threading
 import time
 
 from ..conf import app_settings
-from .base import MICROSECONDS, BreakerStorage, ReplyDecoder
+from .base import MICROSECONDS, BreakerStorage, ReplyDecoder, build_history
 
 
 def _micros(seconds):
@@ -32,6 +32,9 @@ class _Window:
 
     def count(self, now, window):
         return len(self.times) - bisect.bisect_right(self.times, now - window)
+
+    def count_between(self, low, high):
+        return bisect.bisect_right(self.times, high) - bisect.bisect_right(self.times, low)
 
     def clear(self):
         self.times.clear()
@@ -291,6 +294,23 @@ class LocalStorage(BreakerStorage):
         """Drop every breaker's live state, as a cache flush would."""
         with self._lock:
             self._states.clear()
+
+    def history(self, cfg, buckets=20):
+        with self._lock:
+            now = self._now()
+            st = self._states.get(cfg.name)
+            window = _micros(cfg.window)
+            counts = []
+            for i in range(buckets):
+                low = now - window + i * window / buckets
+                high = low + window / buckets
+                if st is None:
+                    counts.append((0, 0))
+                else:
+                    counts.append(
+                        (st.calls.count_between(low, high), st.fails.count_between(low, high))
+                    )
+        return build_history(cfg, now, self._decoder().epoch_offset, counts)
 
     def snapshots(self, cfgs):
         return [self._run(cfg, None) for cfg in cfgs]

@@ -7,11 +7,12 @@ from redis.exceptions import NoScriptError, RedisError
 
 from ..conf import app_settings
 from ..exceptions import StorageUnavailable
-from .base import MICROSECONDS, BreakerStorage, ReplyDecoder
+from .base import MICROSECONDS, BreakerStorage, ReplyDecoder, build_history
 
 logger = logging.getLogger(__name__)
 
 SCRIPT = resources.files(__package__).joinpath("lua/breaker.lua").read_text()
+HISTORY_SCRIPT = resources.files(__package__).joinpath("lua/history.lua").read_text()
 KEY_SUFFIXES = ("state", "calls", "failures", "successes", "trials")
 
 
@@ -121,6 +122,17 @@ class RedisStorage(BreakerStorage):
             self._client().delete(*self.keys(cfg.name))
         except RedisError as exc:
             raise StorageUnavailable(str(exc)) from exc
+
+    def history(self, cfg, buckets=20):
+        keys = self.keys(cfg.name)[1:3]
+        args = [_micros(self.clock_offset), _micros(cfg.window), buckets]
+        try:
+            # Off the hot path, so plain EVAL keeps this simple.
+            reply = self._client().eval(HISTORY_SCRIPT, len(keys), *keys, *args)
+        except RedisError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        counts = [(reply[i], reply[i + 1]) for i in range(1, len(reply), 2)]
+        return build_history(cfg, int(reply[0]), 0.0, counts)
 
     def snapshots(self, cfgs):
         cfgs = list(cfgs)

@@ -34,6 +34,12 @@ local ttl_ms = tonumber(ARGV[14])
 local seed_hold = ARGV[15]
 
 local S, CALLS, FAILS, OKS, TRIALS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+
+-- Lua's tostring keeps only 14 significant digits; microsecond times need 16.
+local function fmt(x)
+  if type(x) == 'number' then return string.format('%.0f', x) end
+  return x
+end
 local transitions = {}
 local dirty = false
 
@@ -45,11 +51,11 @@ local function load()
     -- The cached state was lost (flush, eviction, first use): start closed
     -- unless the model holds the breaker.
     st = {state = 'closed', held = seed_hold, gen = '1', failures = '0', seq = '0',
-          opened_at = '-1', retry_at = '-1', retry_us = tostring(retry),
-          trial_ok = '0', changed_at = tostring(now), reason = '', last_error = ''}
+          opened_at = '-1', retry_at = '-1', retry_us = fmt(retry),
+          trial_ok = '0', changed_at = fmt(now), reason = '', last_error = ''}
     if seed_hold == 'open' then
       st.state = 'open'
-      st.opened_at = tostring(now)
+      st.opened_at = fmt(now)
     end
     dirty = true
   end
@@ -59,7 +65,7 @@ end
 local st = load()
 
 local function set(field, value)
-  st[field] = tostring(value)
+  st[field] = fmt(value)
   dirty = true
 end
 
@@ -107,7 +113,7 @@ local function resolve()
 end
 
 local function window_count(key)
-  return redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
+  return redis.call('ZCOUNT', key, '(' .. fmt(now - window), '+inf')
 end
 
 local function failure_count()
@@ -234,7 +240,7 @@ local reply = {
   st.state, st.held, num('gen'), failure_count(), window_count(CALLS),
   num('retry_at'), num('opened_at'), now, tonumber(trial), allowed,
   num('changed_at'), st.reason, st.last_error,
-  redis.call('ZCOUNT', TRIALS, '(' .. now, '+inf'), num('trial_ok'), num('retry_us'),
+  redis.call('ZCOUNT', TRIALS, '(' .. fmt(now), '+inf'), num('trial_ok'), num('retry_us'),
   window_count(OKS), next_trial_at(), #transitions,
 }
 for _, tr in ipairs(transitions) do
