@@ -27,6 +27,20 @@ def pytest_configure(config):
         raise pytest.UsageError(message + " or set TEST_REDIS_URL.") from exc
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_db_sessions(django_db_setup, django_db_blocker):
+    """Close sessions left by worker threads and child processes, so the test database drops."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
 @pytest.fixture(scope="session")
 def redis_client():
     return redis.Redis.from_url(settings.REDIS_URL)
