@@ -45,7 +45,8 @@ class _BreakerState:
         held = cfg.held_state
         self.state = "open" if held == "open" else "closed"
         self.held = held
-        self.gen = 1
+        # Starting at the clock keeps calls admitted before a flush stale after it.
+        self.gen = now
         self.failures = 0
         self.seq = 0
         self.opened_at = now if held == "open" else -1
@@ -225,7 +226,7 @@ class _Step:
             st.trial_ok,
             st.retry_us,
             st.oks.count(now, self.window),
-            live_trials[0] if st.trials else -1,
+            live_trials[0] if live_trials else -1,
             len(self.transitions),
         ]
         for transition in self.transitions:

@@ -49,8 +49,9 @@ local function load()
   for i = 1, #raw, 2 do st[raw[i]] = raw[i + 1] end
   if st.state == nil then
     -- The cached state was lost (flush, eviction, first use): start closed
-    -- unless the model holds the breaker.
-    st = {state = 'closed', held = seed_hold, gen = '1', failures = '0', seq = '0',
+    -- unless the model holds the breaker. The generation starts at the
+    -- current time, so calls admitted before a flush stay stale after it.
+    st = {state = 'closed', held = seed_hold, gen = fmt(now), failures = '0', seq = '0',
           opened_at = '-1', retry_at = '-1', retry_us = fmt(retry),
           trial_ok = '0', changed_at = fmt(now), reason = '', last_error = ''}
     if seed_hold == 'open' then
@@ -231,7 +232,7 @@ if dirty then
 end
 
 local function next_trial_at()
-  local first = redis.call('ZRANGE', TRIALS, 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGEBYSCORE', TRIALS, '(' .. fmt(now), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if #first == 0 then return -1 end
   return tonumber(first[2])
 end
