@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from . import registry
 from .conf import app_settings
 from .events import record_transitions
-from .exceptions import CircuitOpenError, StorageUnavailable
+from .exceptions import StorageUnavailable
 from .guard import CallGuard
 from .states import Hold, Reason, State
 from .storage import get_storage
@@ -197,19 +197,3 @@ class Breaker:
         CircuitBreaker.objects.filter(name=self.name).update(held_state=str(hold))
         registry.invalidate(self.name)
         logger.info("Breaker %s: hold stored as %r", self.name, str(hold))
-
-
-def reject(name, outcome):
-    """Build the CircuitOpenError for a call the storage did not admit."""
-    snapshot = outcome.snapshot
-    if snapshot.state == State.HALF_OPEN:
-        retry_after = _seconds_until(outcome.next_trial_at)
-    else:
-        retry_after = snapshot.retry_after
-    return CircuitOpenError(name, retry_after)
-
-
-def _seconds_until(moment):
-    if moment is None:
-        return 0.0
-    return max(0.0, moment.timestamp() - time.time())

@@ -102,9 +102,7 @@ class CallGuard:
         if outcome is None or outcome.allowed:
             self.outcome = outcome
             return
-        from .breaker import reject
-
-        raise reject(self.cfg.name, outcome)
+        raise CircuitOpenError(self.cfg.name, outcome.retry_after)
 
     def _next_step(self, exc):
         outcome = self.outcome
@@ -131,11 +129,11 @@ class CallGuard:
     def _success_needs_write(self):
         # A success in the closed state changes nothing under the count
         # policy, nor under the consecutive policy when no failure is counted.
-        snapshot = self.outcome.snapshot
+        outcome = self.outcome
         policy = self.cfg.trip_policy
-        if policy == "rate" or snapshot.state != State.CLOSED:
+        if policy == "rate" or outcome.state != State.CLOSED:
             return True
-        return policy == "consecutive" and snapshot.failure_count > 0
+        return policy == "consecutive" and outcome.failure_count > 0
 
     def _skipped(self, exc):
         if self.cfg.ignored_exceptions and isinstance(exc, self.cfg.ignored_exceptions):

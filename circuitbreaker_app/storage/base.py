@@ -77,19 +77,47 @@ class BreakerSnapshot:
         return 100.0 * self.failure_count / total
 
 
-@dataclass(frozen=True)
 class Outcome:
-    """What one storage call returned: the snapshot after it and any transitions it made."""
+    """What one storage step returned.
 
-    snapshot: BreakerSnapshot
-    transitions: tuple[Transition, ...] = ()
-    allowed: bool = False
-    trial: int | None = None
-    next_trial_at: dt.datetime | None = None
+    ``snapshot`` is the complete state after the step for reads, operator
+    actions and any step that made a transition; for other guarded-call
+    steps it is None, because the hot path gets a lean reply with only the
+    fields below. ``retry_after`` is the seconds until an open breaker turns
+    half-open (None while held open), or until a half-open breaker frees a
+    trial permit.
+    """
 
-    @property
-    def generation(self) -> int:
-        return self.snapshot.generation
+    __slots__ = (
+        "allowed",
+        "trial",
+        "generation",
+        "state",
+        "failure_count",
+        "retry_after",
+        "snapshot",
+        "transitions",
+    )
+
+    def __init__(
+        self,
+        allowed,
+        trial,
+        generation,
+        state,
+        failure_count,
+        retry_after,
+        snapshot=None,
+        transitions=(),
+    ):
+        self.allowed = allowed
+        self.trial = trial
+        self.generation = generation
+        self.state = state
+        self.failure_count = failure_count
+        self.retry_after = retry_after
+        self.snapshot = snapshot
+        self.transitions = transitions
 
 
 @dataclass(frozen=True)
@@ -133,44 +161,78 @@ class ReplyDecoder:
         return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
     def decode(self, cfg: BreakerConfig, reply) -> Outcome:
-        reply = [_text(item) for item in reply]
-        now = int(reply[7])
-        retry_at = int(reply[5])
-        retry_after = max(0.0, (retry_at - now) / MICROSECONDS) if retry_at >= 0 else None
+        """Decode a lean reply (one space-separated string) or a full one (a list)."""
+        if isinstance(reply, bytes | str):
+            return self._decode_lean(_text(reply).split(" "))
+        return self._decode_full(cfg, [_text(item) for item in reply])
+
+    def _decode_lean(self, reply):
+        # 0, state, generation, consecutive failures (-1 unless that policy),
+        # allowed, trial, retry_at, now, next trial lease expiry.
+        state = State(reply[1])
+        trial = int(reply[5])
+        return Outcome(
+            allowed=int(reply[4]) == 1,
+            trial=trial if trial >= 0 else None,
+            generation=int(reply[2]),
+            state=state,
+            failure_count=int(reply[3]),
+            retry_after=_retry_after(state, int(reply[6]), int(reply[8]), int(reply[7])),
+        )
+
+    def _decode_full(self, cfg, reply):
+        now = int(reply[8])
+        retry_at = int(reply[6])
+        state = State(reply[1])
         snapshot = BreakerSnapshot(
             name=cfg.name,
-            state=State(reply[0]),
-            held_state=Hold(reply[1]),
-            generation=int(reply[2]),
-            failure_count=int(reply[3]),
-            call_count=int(reply[4]),
-            success_count=int(reply[16]),
+            state=state,
+            held_state=Hold(reply[2]),
+            generation=int(reply[3]),
+            failure_count=int(reply[4]),
+            call_count=int(reply[5]),
+            success_count=int(reply[17]),
             retry_at=self.datetime(retry_at),
-            retry_after=retry_after if reply[0] == State.OPEN else None,
-            opened_at=self.datetime(reply[6]),
-            last_changed_at=self.datetime(reply[10]),
-            last_reason=reply[11],
-            last_error=reply[12],
-            trials_in_flight=int(reply[13]),
-            trial_successes=int(reply[14]),
-            current_retry_duration=int(reply[15]) / MICROSECONDS,
+            retry_after=_seconds(retry_at - now) if state == State.OPEN and retry_at >= 0 else None,
+            opened_at=self.datetime(reply[7]),
+            last_changed_at=self.datetime(reply[11]),
+            last_reason=reply[12],
+            last_error=reply[13],
+            trials_in_flight=int(reply[14]),
+            trial_successes=int(reply[15]),
+            current_retry_duration=int(reply[16]) / MICROSECONDS,
             trip_policy=cfg.trip_policy,
             failure_threshold=cfg.failure_threshold,
             failure_rate_threshold=cfg.failure_rate_threshold,
         )
-        count = int(reply[18])
+        count = int(reply[19])
         transitions = tuple(
             Transition(State(reply[i]), State(reply[i + 1]), Reason(reply[i + 2]))
-            for i in range(19, 19 + 3 * count, 3)
+            for i in range(20, 20 + 3 * count, 3)
         )
-        trial = int(reply[8])
+        trial = int(reply[9])
         return Outcome(
+            allowed=int(reply[10]) == 1,
+            trial=trial if trial >= 0 else None,
+            generation=snapshot.generation,
+            state=state,
+            failure_count=snapshot.failure_count,
+            retry_after=_retry_after(state, retry_at, int(reply[18]), now),
             snapshot=snapshot,
             transitions=transitions,
-            allowed=int(reply[9]) == 1,
-            trial=trial if trial >= 0 else None,
-            next_trial_at=self.datetime(reply[17]),
         )
+
+
+def _seconds(micros):
+    return max(0.0, micros / MICROSECONDS)
+
+
+def _retry_after(state, retry_at, next_trial_at, now):
+    if state == State.OPEN:
+        return _seconds(retry_at - now) if retry_at >= 0 else None
+    if state == State.HALF_OPEN:
+        return _seconds(next_trial_at - now) if next_trial_at >= 0 else 0.0
+    return None
 
 
 def _text(item):

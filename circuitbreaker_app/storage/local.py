@@ -208,7 +208,9 @@ class _Step:
         else:
             failures = st.fails.count(now, self.window)
         live_trials = sorted(expiry for expiry in st.trials.values() if expiry > now)
+        # Always the full reply: without a network there is nothing to save.
         reply = [
+            1,
             st.state,
             st.held,
             st.gen,

@@ -8,73 +8,89 @@
 -- KEYS: 1 state hash, 2 admitted calls (zset), 3 failures (zset),
 --       4 successes (zset, rate policy only), 5 trial permits (zset, score =
 --       lease expiry). All five share the breaker's hash tag.
--- ARGV: 1 op, 2 test clock offset, 3 policy, 4 failure threshold, 5 window,
---       6 failure rate threshold (percent), 7 minimum calls, 8 retry duration,
---       9 max retry duration, 10 retry backoff, 11 half-open max calls,
---       12 success threshold, 13 trial lease, 14 key TTL (ms), 15 hold stored
---       on the model, then per op: 16 generation, 17 trial permit, 18 detail
---       or target state, 19 hold, 20 reason.
+-- ARGV: 1 op, 2 test clock offset, 3 the config packed as space-separated
+--       words (see CONFIG_WORDS in redis.py), then per op: 4 generation,
+--       5 trial permit, 6 detail or target state, 7 hold, 8 reason.
+--
+-- The reply is full (an array whose first item is 1) for reads, operator
+-- actions and any step that made a transition. Plain guarded calls get a
+-- lean reply, one string of space-separated words, because redis-py parses
+-- one bulk string much faster than an array of nine items.
 
 local op = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[2])
 
-local policy = ARGV[3]
-local threshold = tonumber(ARGV[4])
-local window = tonumber(ARGV[5])
-local rate_threshold = tonumber(ARGV[6])
-local min_calls = tonumber(ARGV[7])
-local retry = tonumber(ARGV[8])
-local max_retry = tonumber(ARGV[9])
-local backoff = tonumber(ARGV[10])
-local half_max = tonumber(ARGV[11])
-local success_threshold = tonumber(ARGV[12])
-local lease = tonumber(ARGV[13])
-local ttl_ms = tonumber(ARGV[14])
-local seed_hold = ARGV[15]
+local words = {}
+for word in string.gmatch(ARGV[3], '%S+') do table.insert(words, word) end
+local policy = words[1]
+local threshold = tonumber(words[2])
+local window = tonumber(words[3])
+local rate_threshold = tonumber(words[4])
+local min_calls = tonumber(words[5])
+local retry = tonumber(words[6])
+local max_retry = tonumber(words[7])
+local backoff = tonumber(words[8])
+local half_max = tonumber(words[9])
+local success_threshold = tonumber(words[10])
+local lease = tonumber(words[11])
+local ttl_ms = tonumber(words[12])
+local seed_hold = words[13] or ''
 
 local S, CALLS, FAILS, OKS, TRIALS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local transitions = {}
+local changed = {}
+local touched = {}
 
 -- Lua's tostring keeps only 14 significant digits; microsecond times need 16.
 local function fmt(x)
   if type(x) == 'number' then return string.format('%.0f', x) end
   return x
 end
-local transitions = {}
-local dirty = false
 
-local function load()
+local function touch(key) touched[key] = true end
+
+local st = {}
+do
   local raw = redis.call('HGETALL', S)
-  local st = {}
   for i = 1, #raw, 2 do st[raw[i]] = raw[i + 1] end
-  if st.state == nil then
-    -- The cached state was lost (flush, eviction, first use): start closed
-    -- unless the model holds the breaker. The generation starts at the
-    -- current time, so calls admitted before a flush stay stale after it.
-    st = {state = 'closed', held = seed_hold, gen = fmt(now), failures = '0', seq = '0',
-          opened_at = '-1', retry_at = '-1', retry_us = fmt(retry),
-          trial_ok = '0', changed_at = fmt(now), reason = '', last_error = ''}
-    if seed_hold == 'open' then
-      st.state = 'open'
-      st.opened_at = fmt(now)
-    end
-    dirty = true
-  end
-  return st
 end
-
-local st = load()
 
 local function set(field, value)
   st[field] = fmt(value)
-  dirty = true
+  changed[field] = true
+end
+
+if st.state == nil then
+  -- The cached state was lost (flush, eviction, first use): start closed
+  -- unless the model holds the breaker. The generation starts at the
+  -- current time, so calls admitted before a flush stay stale after it.
+  local seed = {state = 'closed', held = seed_hold, gen = now, failures = 0, seq = 0,
+                opened_at = -1, retry_at = -1, retry_us = retry, trial_ok = 0,
+                changed_at = now, reason = '', last_error = ''}
+  if seed_hold == 'open' then
+    seed.state = 'open'
+    seed.opened_at = now
+  end
+  for field, value in pairs(seed) do set(field, value) end
 end
 
 local function num(field) return tonumber(st[field]) end
 
 local function next_seq()
-  set('seq', num('seq') + 1)
+  local seq = redis.call('HINCRBY', S, 'seq', 1)
+  touch(S)
+  st.seq = fmt(seq)
   return st.seq
+end
+
+local function zadd(key, score, member)
+  redis.call('ZADD', key, score, member)
+  touch(key)
+end
+
+local function trim(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - window))
 end
 
 local function reset_counters()
@@ -122,10 +138,6 @@ local function failure_count()
   return window_count(FAILS)
 end
 
-local function trim(key)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-end
-
 local function policy_trips()
   if policy == 'consecutive' then
     set('failures', num('failures') + 1)
@@ -141,34 +153,34 @@ end
 
 local allowed, trial = -1, -1
 
+local function admit_call()
+  local seq = next_seq()
+  zadd(CALLS, now, seq)
+  trim(CALLS)
+  return seq
+end
+
 local function admit()
+  allowed = 0
   if st.state == 'closed' then
     allowed = 1
-    redis.call('ZADD', CALLS, now, next_seq())
-    trim(CALLS)
+    admit_call()
   elseif st.state == 'half_open' then
-    redis.call('ZREMRANGEBYSCORE', TRIALS, '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', TRIALS, '-inf', fmt(now))
     if redis.call('ZCARD', TRIALS) < half_max then
       allowed = 1
-      trial = next_seq()
-      redis.call('ZADD', TRIALS, now + lease, trial)
-      redis.call('ZADD', CALLS, now, trial)
-      trim(CALLS)
-    else
-      allowed = 0
+      trial = admit_call()
+      zadd(TRIALS, now + lease, trial)
     end
-  else
-    allowed = 0
   end
 end
 
 local function failure()
-  local gen, detail = ARGV[16], ARGV[18]
-  if gen ~= st.gen then return end
-  redis.call('ZADD', FAILS, now, next_seq())
-  set('last_error', detail)
+  if ARGV[4] ~= st.gen then return end
+  zadd(FAILS, now, next_seq())
+  set('last_error', ARGV[6])
   if st.state == 'half_open' then
-    redis.call('ZREM', TRIALS, ARGV[17])
+    redis.call('ZREM', TRIALS, ARGV[5])
     open('trial_failed', math.min(math.floor(num('retry_us') * backoff), max_retry))
   elseif st.state == 'closed' then
     local trips, reason = policy_trips()
@@ -177,22 +189,22 @@ local function failure()
 end
 
 local function success()
-  if ARGV[16] ~= st.gen then return end
+  if ARGV[4] ~= st.gen then return end
   if st.state == 'half_open' then
-    redis.call('ZREM', TRIALS, ARGV[17])
+    redis.call('ZREM', TRIALS, ARGV[5])
     set('trial_ok', num('trial_ok') + 1)
     if num('trial_ok') >= success_threshold then close('trial_succeeded') end
   elseif st.state == 'closed' then
     if policy == 'consecutive' and num('failures') > 0 then set('failures', 0) end
     if policy == 'rate' then
-      redis.call('ZADD', OKS, now, next_seq())
+      zadd(OKS, now, next_seq())
       trim(OKS)
     end
   end
 end
 
 local function force()
-  local target, hold, reason = ARGV[18], ARGV[19], ARGV[20]
+  local target, hold, reason = ARGV[6], ARGV[7], ARGV[8]
   set('held', hold)
   if target == 'closed' then
     close(reason)
@@ -215,19 +227,24 @@ resolve()
 if op == 'admit' then admit()
 elseif op == 'failure' then failure()
 elseif op == 'success' then success()
-elseif op == 'release' then
-  if redis.call('ZREM', TRIALS, ARGV[17]) == 1 then dirty = true end
+elseif op == 'release' then redis.call('ZREM', TRIALS, ARGV[5])
 elseif op == 'force' then force()
 elseif op == 'release_hold' then release_hold()
 end
 
-if dirty then
-  local fields = {}
-  for k, v in pairs(st) do
-    table.insert(fields, k)
-    table.insert(fields, v)
-  end
+local fields = {}
+for field in pairs(changed) do
+  table.insert(fields, field)
+  table.insert(fields, st[field])
+end
+if #fields > 0 then
   redis.call('HSET', S, unpack(fields))
+  touch(S)
+end
+-- Every key that was written gets its TTL again, so a breaker nobody uses
+-- leaves nothing behind.
+for key in pairs(touched) do redis.call('PEXPIRE', key, ttl_ms) end
+if #transitions > 0 then
   for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ttl_ms) end
 end
 
@@ -237,8 +254,19 @@ local function next_trial_at()
   return tonumber(first[2])
 end
 
+local full = op == 'snapshot' or op == 'force' or op == 'release_hold' or #transitions > 0
+if not full then
+  local consecutive = -1
+  if policy == 'consecutive' then consecutive = num('failures') end
+  local next_at = -1
+  if allowed == 0 and st.state == 'half_open' then next_at = next_trial_at() end
+  -- One string instead of an array: the client parses one item, not nine.
+  return table.concat({0, st.state, st.gen, fmt(consecutive), allowed, fmt(trial), st.retry_at,
+                       fmt(now), fmt(next_at)}, ' ')
+end
+
 local reply = {
-  st.state, st.held, num('gen'), failure_count(), window_count(CALLS),
+  1, st.state, st.held, num('gen'), failure_count(), window_count(CALLS),
   num('retry_at'), num('opened_at'), now, tonumber(trial), allowed,
   num('changed_at'), st.reason, st.last_error,
   redis.call('ZCOUNT', TRIALS, '(' .. fmt(now), '+inf'), num('trial_ok'), num('retry_us'),
