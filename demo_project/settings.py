@@ -1,7 +1,8 @@
 """Settings of the demo project: SQLite and an in-process cache unless the environment says otherwise.
 
 REDIS_URL switches the cache to django-redis; DATABASE_URL (postgres://...)
-switches the database to PostgreSQL.
+switches the database to PostgreSQL; DEMO_SQLITE_PATH moves the SQLite file.
+DEMO_UPSTREAM_URL points the demo pages at the flaky upstream.
 """
 
 import os
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "circuitbreaker_app",
+    "demo_project.demo",
 ]
 
 MIDDLEWARE = [
@@ -33,6 +35,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "circuitbreaker_app.middleware.CircuitBreakerMiddleware",
 ]
 
 ROOT_URLCONF = "demo_project.urls"
@@ -58,7 +61,8 @@ WSGI_APPLICATION = "demo_project.wsgi.application"
 def _database():
     url = os.environ.get("DATABASE_URL")
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "demo.sqlite3"}
+        path = os.environ.get("DEMO_SQLITE_PATH", BASE_DIR / "demo.sqlite3")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
     parts = urlparse(url)
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -90,6 +94,11 @@ CACHES = {"default": _cache()}
 SILENCED_SYSTEM_CHECKS = [] if os.environ.get("REDIS_URL") else ["circuitbreaker.W001"]
 
 CIRCUITBREAKER_CONFIG_TTL = 5
+
+# The flaky upstream that the demo pages call (demo_project/demo/upstream.py),
+# and the seconds a demo page waits for it before counting a timeout.
+DEMO_UPSTREAM_URL = os.environ.get("DEMO_UPSTREAM_URL", "http://127.0.0.1:8001")
+DEMO_UPSTREAM_TIMEOUT = float(os.environ.get("DEMO_UPSTREAM_TIMEOUT", "1.0"))
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
