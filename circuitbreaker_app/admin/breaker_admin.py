@@ -198,9 +198,8 @@ class CircuitBreakerAdmin(admin.ModelAdmin):
         if names:
             rows = rows.filter(name__in=names)
         snapshots = live.load_snapshots(rows).values()
-        response = JsonResponse(live.live_payload(snapshots))
-        response["Cache-Control"] = "no-store"
-        return response
+        # admin_view() already marks the response never_cache (no-store).
+        return JsonResponse(live.live_payload(snapshots))
 
     def force_view(self, request, object_id, force_name):
         """Confirm and apply one force action to one breaker, from its change page."""
