@@ -21,21 +21,14 @@ local op = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[2])
 
-local words = {}
-for word in string.gmatch(ARGV[3], '%S+') do table.insert(words, word) end
-local policy = words[1]
-local threshold = tonumber(words[2])
-local window = tonumber(words[3])
-local rate_threshold = tonumber(words[4])
-local min_calls = tonumber(words[5])
-local retry = tonumber(words[6])
-local max_retry = tonumber(words[7])
-local backoff = tonumber(words[8])
-local half_max = tonumber(words[9])
-local success_threshold = tonumber(words[10])
-local lease = tonumber(words[11])
-local ttl_ms = tonumber(words[12])
-local seed_hold = words[13] or ''
+-- One pattern match is cheaper than splitting the words into a table.
+local policy, threshold, window, rate_threshold, min_calls, retry, max_retry, backoff,
+      half_max, success_threshold, lease, ttl_ms, seed_hold = string.match(ARGV[3],
+  '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) ?(%S*)$')
+threshold, window, rate_threshold = tonumber(threshold), tonumber(window), tonumber(rate_threshold)
+min_calls, retry, max_retry = tonumber(min_calls), tonumber(retry), tonumber(max_retry)
+backoff, half_max = tonumber(backoff), tonumber(half_max)
+success_threshold, lease, ttl_ms = tonumber(success_threshold), tonumber(lease), tonumber(ttl_ms)
 
 local S, CALLS, FAILS, OKS, TRIALS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local transitions = {}
