@@ -109,7 +109,7 @@ def test_rates_page_503_then_recovers(client, upstream, demo_breakers, advance):
 
     rejected = client.get("/rates/?base=USD")
     assert rejected.status_code == 503
-    assert rejected["Retry-After"] == str(RATES_RETRY)
+    assert 0 < int(rejected["Retry-After"]) <= RATES_RETRY
 
     heal_upstream(client)
     assert client.get("/rates/?base=USD").status_code == 503
@@ -278,6 +278,7 @@ def admin_login(site, username, password):
     return response
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds child processes in /proc")
 def test_demo_script_starts_and_stops(tmp_path):
     port, upstream_port = free_port(), free_port()
     env = {
@@ -286,6 +287,8 @@ def test_demo_script_starts_and_stops(tmp_path):
         if key not in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "DATABASE_URL")
     }
     env.update(
+        # Reuse the environment running the tests instead of installing into a new one.
+        VENV=sys.prefix,
         DEMO_SKIP_INSTALL="1",
         DEMO_SQLITE_PATH=str(tmp_path / "demo.sqlite3"),
         DEMO_PORT=str(port),
