@@ -6,6 +6,7 @@ import threading
 import time
 
 from asgiref.sync import sync_to_async
+from django.utils.translation import gettext as _
 
 from . import registry
 from .conf import app_settings
@@ -28,9 +29,10 @@ _outage_logged: dict[str, float] = {}
 def validate_name(name):
     """Raise ValueError unless the name is a non-empty slug (it becomes a Redis hash tag)."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or len(name) > 100:
-        raise ValueError(
-            f"Invalid breaker name {name!r}: use 1-100 letters, digits, hyphens or underscores."
+        message = _(
+            "Invalid breaker name %(name)r: use 1-100 letters, digits, hyphens or underscores."
         )
+        raise ValueError(message % {"name": name})
 
 
 def get_breaker(name, **defaults):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import Error, Warning, register
+from django.utils.translation import gettext as _
 
 from .conf import CACHE_ERROR_POLICIES, app_settings
 from .storage import is_redis_cache
@@ -33,11 +34,18 @@ def check_settings(app_configs=None, **kwargs):
     for name, minimum, inclusive, check_id in NUMBER_SETTINGS:
         value = getattr(app_settings, name)
         if not _is_number(value, minimum, inclusive):
-            bound = "zero or more" if inclusive else "greater than zero"
+            if inclusive:
+                message = _(
+                    "%(setting)s is %(value)r; it must be a number of seconds, zero or more."
+                )
+            else:
+                message = _("%(setting)s is %(value)r; it must be a number of seconds above zero.")
+            setting = f"CIRCUITBREAKER_{name}"
             errors.append(
                 Error(
-                    f"CIRCUITBREAKER_{name} is {value!r}; it must be a number of seconds, {bound}.",
-                    hint=f"Set CIRCUITBREAKER_{name} to a number such as 30, or remove it.",
+                    message % {"setting": setting, "value": value},
+                    hint=_("Set %(setting)s to a number such as 30, or remove it.")
+                    % {"setting": setting},
                     id=check_id,
                 )
             )
@@ -45,8 +53,9 @@ def check_settings(app_configs=None, **kwargs):
     if policy not in CACHE_ERROR_POLICIES:
         errors.append(
             Error(
-                f"CIRCUITBREAKER_ON_CACHE_ERROR is {policy!r}; it must be 'allow' or 'deny'.",
-                hint="'allow' runs guarded calls while the cache is down; 'deny' rejects them.",
+                _("CIRCUITBREAKER_ON_CACHE_ERROR is %(value)r; it must be 'allow' or 'deny'.")
+                % {"value": policy},
+                hint=_("'allow' runs guarded calls while the cache is down; 'deny' rejects them."),
                 id="circuitbreaker.E003",
             )
         )
@@ -60,8 +69,10 @@ def check_cache(app_configs=None, **kwargs):
     if not isinstance(alias, str) or alias not in settings.CACHES:
         return [
             Error(
-                f"CIRCUITBREAKER_CACHE_ALIAS is {alias!r}, which is not a key of CACHES.",
-                hint=f"Use one of {sorted(settings.CACHES)} or add the alias to CACHES.",
+                _("CIRCUITBREAKER_CACHE_ALIAS is %(alias)r, which is not a key of CACHES.")
+                % {"alias": alias},
+                hint=_("Use one of %(aliases)s or add the alias to CACHES.")
+                % {"aliases": sorted(settings.CACHES)},
                 id="circuitbreaker.E001",
             )
         ]
@@ -71,8 +82,8 @@ def check_cache(app_configs=None, **kwargs):
     except InvalidCacheBackendError as exc:
         return [
             Error(
-                f"Cache {alias!r} cannot be loaded: {exc}",
-                hint="Fix the BACKEND of this entry in CACHES.",
+                _("Cache %(alias)r cannot be loaded: %(error)s") % {"alias": alias, "error": exc},
+                hint=_("Fix the BACKEND of this entry in CACHES."),
                 id="circuitbreaker.E008",
             )
         ]
@@ -83,8 +94,12 @@ def _classify(alias, backend, cache):
     if backend == DUMMY:
         return [
             Error(
-                f"Cache {alias!r} is a DummyCache, which stores nothing, so breakers cannot keep state.",
-                hint="Point CIRCUITBREAKER_CACHE_ALIAS at a Redis cache (django-redis).",
+                _(
+                    "Cache %(alias)r is a DummyCache, which stores nothing, "
+                    "so breakers cannot keep state."
+                )
+                % {"alias": alias},
+                hint=_("Point CIRCUITBREAKER_CACHE_ALIAS at a Redis cache (django-redis)."),
                 id="circuitbreaker.E005",
             )
         ]
@@ -93,17 +108,23 @@ def _classify(alias, backend, cache):
     if backend in NOT_SHARED:
         return [
             Warning(
-                f"Cache {alias!r} ({backend}) is not shared between processes: "
-                "each process keeps its own breaker state.",
-                hint="Use django-redis so that every worker and host sees the same breaker.",
+                _(
+                    "Cache %(alias)r (%(backend)s) is not shared between processes: "
+                    "each process keeps its own breaker state."
+                )
+                % {"alias": alias, "backend": backend},
+                hint=_("Use django-redis so that every worker and host sees the same breaker."),
                 id="circuitbreaker.W001",
             )
         ]
     return [
         Warning(
-            f"Cache {alias!r} ({backend}) cannot run atomic scripts, so breaker state is kept "
-            "in each process instead of in the cache.",
-            hint="Use django-redis or Django's RedisCache for state shared by the fleet.",
+            _(
+                "Cache %(alias)r (%(backend)s) cannot run atomic scripts, so breaker state "
+                "is kept in each process instead of in the cache."
+            )
+            % {"alias": alias, "backend": backend},
+            hint=_("Use django-redis or Django's RedisCache for state shared by the fleet."),
             id="circuitbreaker.W002",
         )
     ]

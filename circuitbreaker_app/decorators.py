@@ -4,6 +4,8 @@ import functools
 import inspect
 import re
 
+from django.utils.translation import gettext as _
+
 from .breaker import get_breaker, validate_name
 from .exceptions import CircuitOpenError
 from .guard import CallGuard, skip_matcher
@@ -47,10 +49,8 @@ def circuit_breaker(name=None, *, fallback=None, skip=None, **defaults):
 
     unknown = set(defaults) - CONFIG_FIELDS
     if unknown:
-        raise TypeError(
-            f"circuit_breaker() got unknown settings {sorted(unknown)}; "
-            f"valid ones are {sorted(CONFIG_FIELDS)}"
-        )
+        message = _("circuit_breaker() got unknown settings %(unknown)s; valid ones are %(valid)s.")
+        raise TypeError(message % {"unknown": sorted(unknown), "valid": sorted(CONFIG_FIELDS)})
     if name is not None:
         validate_name(name)
 

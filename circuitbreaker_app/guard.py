@@ -4,6 +4,7 @@ import logging
 import time
 
 from asgiref.sync import sync_to_async
+from django.utils.translation import gettext as _
 
 from .conf import app_settings
 from .events import describe_error, record_transitions
@@ -22,11 +23,12 @@ def skip_matcher(skip):
     if isinstance(skip, tuple | list):
         classes = tuple(skip)
         if not all(isinstance(item, type) and issubclass(item, BaseException) for item in classes):
-            raise TypeError(f"skip= must hold exception classes; got {skip!r}")
+            raise TypeError(_("skip= must hold exception classes; got %(skip)r.") % {"skip": skip})
         return lambda exc: isinstance(exc, classes)
     if callable(skip):
         return skip
-    raise TypeError(f"skip= takes exception classes or a predicate (exc) -> bool; got {skip!r}")
+    message = _("skip= takes exception classes or a predicate (exc) -> bool; got %(skip)r.")
+    raise TypeError(message % {"skip": skip})
 
 
 class CallGuard:
