@@ -2,7 +2,7 @@
 
 import logging
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from .signals import state_changed
 from .states import State
@@ -54,20 +54,31 @@ def _log(name, transition, snapshot, actor, detail):
 
 
 def _write_event(cfg, transition, actor, detail):
-    from .models import BreakerEvent, CircuitBreaker
+    from .models import CircuitBreaker
 
+    # The savepoint keeps a failed insert from breaking a transaction the
+    # caller has open, such as a view under ATOMIC_REQUESTS.
+    # NOTE: inside such a transaction the event row is rolled back with it;
+    # the log line and the signal are not.
     try:
-        breaker_id = cfg.pk or CircuitBreaker.objects.only("pk").get(name=cfg.name).pk
-        BreakerEvent.objects.create(
-            breaker_id=breaker_id,
-            from_state=transition.old_state,
-            to_state=transition.new_state,
-            reason=transition.reason,
-            actor=actor if getattr(actor, "pk", None) else None,
-            detail=shorten(detail or ""),
-        )
+        with transaction.atomic():
+            _insert_event(cfg, transition, actor, detail)
     except (DatabaseError, CircuitBreaker.DoesNotExist) as exc:
         logger.error("Breaker %s: could not write the event for %s: %s", cfg.name, transition, exc)
+
+
+def _insert_event(cfg, transition, actor, detail):
+    from .models import BreakerEvent, CircuitBreaker
+
+    breaker_id = cfg.pk or CircuitBreaker.objects.only("pk").get(name=cfg.name).pk
+    BreakerEvent.objects.create(
+        breaker_id=breaker_id,
+        from_state=transition.old_state,
+        to_state=transition.new_state,
+        reason=transition.reason,
+        actor=actor if getattr(actor, "pk", None) else None,
+        detail=shorten(detail or ""),
+    )
 
 
 def _send_signal(name, transition):
