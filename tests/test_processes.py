@@ -40,9 +40,7 @@ def test_concurrent_failures_add_up_exactly(alias, db_name, policy):
     barrier = SPAWN.Barrier(4)
     run_all(
         [
-            SPAWN.Process(
-                target=workers.record_failures, args=(db_name, "shared", 5, 10, barrier)
-            )
+            SPAWN.Process(target=workers.record_failures, args=(db_name, "shared", 5, 10, barrier))
             for _ in range(4)
         ]
     )
@@ -55,9 +53,7 @@ def test_simultaneous_trip_writes_one_event(alias, db_name, threshold):
     barrier = SPAWN.Barrier(4)
     run_all(
         [
-            SPAWN.Process(
-                target=workers.record_failures, args=(db_name, "tripping", 5, 1, barrier)
-            )
+            SPAWN.Process(target=workers.record_failures, args=(db_name, "tripping", 5, 1, barrier))
             for _ in range(4)
         ]
     )
