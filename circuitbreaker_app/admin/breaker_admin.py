@@ -6,6 +6,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..breaker import get_breaker
@@ -205,7 +206,7 @@ class CircuitBreakerAdmin(admin.ModelAdmin):
         """Confirm and apply one force action to one breaker, from its change page."""
         force = FORCES.get(force_name)
         if force is None:
-            raise Http404(f"Unknown force action {force_name!r}")
+            raise Http404(gettext('Unknown force action "%(name)s".') % {"name": force_name})
         if not (
             self.has_view_or_change_permission(request)
             and self.has_force_breaker_state_permission(request)
@@ -213,7 +214,7 @@ class CircuitBreakerAdmin(admin.ModelAdmin):
             raise PermissionDenied
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            raise Http404(f"No circuit breaker with id {object_id!r}")
+            raise Http404(gettext('No circuit breaker with ID "%(id)s".') % {"id": object_id})
         queryset = self.get_queryset(request).filter(pk=obj.pk)
         form = confirming_form(request)
         if form.is_bound and form.is_valid():
