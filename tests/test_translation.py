@@ -343,6 +343,8 @@ def test_catalogue_covers_marked_strings(po_entries, tmp_path, monkeypatch):
 
 # The built wheel
 
+NOT_PACKAGED = (".git", ".venv*", "build", "*.egg-info", "__pycache__", "*.sqlite3", ".*_cache")
+
 # Runs against the wheel's copy of the app, with no database and no cache.
 INSTALLED_APP_SCRIPT = """
 import django
@@ -363,7 +365,10 @@ print(State.HALF_OPEN.label)
 
 
 def test_wheel_ships_compiled_catalogue(tmp_path):
-    wheel_dir, unpacked = tmp_path / "wheel", tmp_path / "site"
+    source, wheel_dir, unpacked = tmp_path / "source", tmp_path / "wheel", tmp_path / "site"
+    # pip builds in the source tree, so a copy keeps setuptools' build/ folder
+    # and its stale files out of the checkout.
+    shutil.copytree(PROJECT_DIR, source, ignore=shutil.ignore_patterns(*NOT_PACKAGED))
     subprocess.run(
         [
             sys.executable,
@@ -374,14 +379,15 @@ def test_wheel_ships_compiled_catalogue(tmp_path):
             "--no-deps",
             "-w",
             wheel_dir,
-            PROJECT_DIR,
+            source,
         ],
         check=True,
         capture_output=True,
     )
     (wheel,) = wheel_dir.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        assert "circuitbreaker_app/locale/zh_Hans/LC_MESSAGES/django.mo" in archive.namelist()
+        packaged = archive.read("circuitbreaker_app/locale/zh_Hans/LC_MESSAGES/django.mo")
+        assert packaged == MO_FILE.read_bytes()
         archive.extractall(unpacked)
 
     result = subprocess.run(
