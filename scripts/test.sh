@@ -58,20 +58,37 @@ ensure_chromium() {
     apt_install chromium || { log "ERROR: could not install chromium with apt"; exit 1; }
 }
 
-install_python_packages() {
-    if [ ! -x "$VENV/bin/python" ]; then
-        log "creating $VENV"
-        "$PYTHON" -m venv "$VENV"
+# install_into VENV PYTHON [extra pip requirement...]
+install_into() {
+    local venv=$1 python=$2
+    shift 2
+    if [ ! -x "$venv/bin/python" ]; then
+        log "creating $venv with $python"
+        "$python" -m venv "$venv"
     fi
-    log "installing the app with its test extras"
-    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -e '.[test,requests,httpx]'
+    log "installing the app with its test extras into $venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$venv/bin/python" -m pip install -q -e '.[test,requests,httpx]' "$@"
+}
+
+# Django 6 needs Python 3.12 or newer; pyenv on this kind of machine has it.
+# pyenv's shims exist even for versions that are not selected, so each
+# candidate must really start.
+find_python312() {
+    local candidate root
+    root=$(pyenv root 2>/dev/null || true)
+    for candidate in python3.13 python3.12 "$root"/versions/3.13*/bin/python3 "$root"/versions/3.12*/bin/python3; do
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+            command -v "$candidate"
+            return
+        fi
+    done
 }
 
 ensure_redis
 ensure_postgres
 ensure_chromium
-install_python_packages
+install_into "$VENV" "$PYTHON"
 
 log "ruff (lint and format check)"
 "$VENV/bin/ruff" check .
@@ -80,5 +97,16 @@ log "ruff (lint and format check)"
 log "makemigrations --check"
 DJANGO_SETTINGS_MODULE=demo_project.settings "$VENV/bin/python" manage.py makemigrations --check --dry-run
 
-log "pytest"
+log "pytest with $("$VENV/bin/python" -m django --version | sed 's/^/Django /')"
 "$VENV/bin/python" -m pytest "$@"
+
+# The app supports Django 5.2 LTS and 6.x: run the suite on Django 6 too.
+PYTHON_DJANGO6=${PYTHON_DJANGO6:-$(find_python312)}
+if [ -z "$PYTHON_DJANGO6" ]; then
+    log "ERROR: no Python 3.12+ found for the Django 6 run; set PYTHON_DJANGO6"
+    exit 1
+fi
+install_into "${VENV}-django6" "$PYTHON_DJANGO6" 'Django>=6,<7'
+"${VENV}-django6/bin/python" manage.py makemigrations --check --dry-run
+log "pytest with Django $("${VENV}-django6/bin/python" -m django --version)"
+"${VENV}-django6/bin/python" -m pytest -p no:cacheprovider "$@"
