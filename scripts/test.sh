@@ -52,6 +52,12 @@ ensure_postgres() {
     exit 1
 }
 
+ensure_gettext() {
+    if command -v msgfmt >/dev/null && command -v xgettext >/dev/null; then return; fi
+    log "installing GNU gettext for the translation tests"
+    apt_install gettext || { log "ERROR: could not install gettext with apt"; exit 1; }
+}
+
 ensure_chromium() {
     if [ -x /usr/bin/chromium ]; then return; fi
     log "installing Debian's chromium for the browser tests"
@@ -88,6 +94,7 @@ find_python312() {
 ensure_redis
 ensure_postgres
 ensure_chromium
+ensure_gettext
 install_into "$VENV" "$PYTHON"
 
 log "ruff (lint and format check)"

@@ -371,3 +371,16 @@ def test_transition_logged_with_name(make_breaker, caplog):
     record = next(r for r in caplog.records if "closed -> open" in r.getMessage())
     assert record.levelname == "WARNING"
     assert "payments-api" in record.getMessage()
+
+
+def test_local_state_follows_cache_clear(settings, db):
+    from django.core.cache import caches
+
+    from circuitbreaker_app import get_breaker
+
+    settings.CIRCUITBREAKER_CACHE_ALIAS = "local"
+    breaker = get_breaker("cleared", failure_threshold=1)
+    fail(breaker)
+    assert breaker.state == State.OPEN
+    caches["local"].clear()
+    assert breaker.state == State.CLOSED

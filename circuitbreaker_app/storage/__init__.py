@@ -51,4 +51,4 @@ def _build(alias):
     cache = caches[alias]
     if is_redis_cache(cache):
         return RedisStorage(cache)
-    return LocalStorage()
+    return LocalStorage(cache)

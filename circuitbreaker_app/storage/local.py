@@ -244,12 +244,30 @@ class LocalStorage(BreakerStorage):
     """
 
     blocking = False
+    MARKER = "circuitbreaker:local-state"
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, cache=None, clock=time.monotonic):
+        self.cache = cache
         self.clock = clock
         self.clock_offset = 0.0
         self._states = {}
         self._lock = threading.Lock()
+
+    def _follow_cache(self):
+        # With a LocMemCache the state behaves as if it lived in that cache:
+        # a marker entry sits beside the cache's own entries, and when
+        # cache.clear() or culling removes it, every breaker starts afresh.
+        # Other caches give no cheap way to notice a flush.
+        entries = getattr(self.cache, "_cache", None)
+        if entries is None or not hasattr(entries, "move_to_end"):
+            return
+        key = self.cache.make_key(self.MARKER)
+        try:
+            # Kept most recently used, so culling reaches it last.
+            entries.move_to_end(key)
+        except KeyError:
+            self._states.clear()
+            self.cache.set(self.MARKER, True, timeout=None)
 
     def _now(self):
         return _micros(self.clock() + self.clock_offset)
@@ -260,6 +278,7 @@ class LocalStorage(BreakerStorage):
 
     def _run(self, cfg, action, *args):
         with self._lock:
+            self._follow_cache()
             now = self._now()
             st = self._states.get(cfg.name)
             if st is None:
@@ -300,6 +319,7 @@ class LocalStorage(BreakerStorage):
 
     def history(self, cfg, buckets=20):
         with self._lock:
+            self._follow_cache()
             now = self._now()
             st = self._states.get(cfg.name)
             window = _micros(cfg.window)
