@@ -90,19 +90,25 @@ class CircuitBreaker(models.Model):
         null=True,
         blank=True,
         validators=[validate_positive_duration],
-        help_text=_("A call that takes longer counts as a failure; empty turns this off."),
+        help_text=_(
+            "A call that takes longer counts as a failure (HH:MM:SS, fractions allowed: 00:00:02.5); empty turns this off."
+        ),
     )
     retry_duration = models.DurationField(
         _("retry duration"),
         default=dt.timedelta(seconds=30),
         validators=[validate_positive_duration],
-        help_text=_("How long the breaker stays open before trial calls are let through."),
+        help_text=_(
+            "How long the breaker stays open before trial calls are let through (HH:MM:SS)."
+        ),
     )
     max_retry_duration = models.DurationField(
         _("maximum retry duration"),
         default=dt.timedelta(minutes=5),
         validators=[validate_positive_duration],
-        help_text=_("Upper bound of the retry duration as it grows after failed trials."),
+        help_text=_(
+            "Upper bound of the retry duration as it grows after failed trials (HH:MM:SS)."
+        ),
     )
     retry_backoff = models.FloatField(
         _("retry backoff"),

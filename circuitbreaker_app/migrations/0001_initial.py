@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,51 +17,300 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CircuitBreaker',
+            name="CircuitBreaker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(help_text='Letters, digits, hyphens and underscores; code refers to the breaker by it.', max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('trip_policy', models.CharField(choices=[('consecutive', 'consecutive failures'), ('count', 'failures inside the window'), ('rate', 'failure rate inside the window')], default='consecutive', help_text='What trips the breaker: a run of failures, a count or a rate in the window.', max_length=16, verbose_name='trip policy')),
-                ('failure_threshold', models.PositiveIntegerField(default=5, help_text='Failures that trip the breaker when the count reaches this number.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='failure threshold')),
-                ('window', models.DurationField(default=datetime.timedelta(seconds=60), help_text='Sliding window for the count and rate policies (HH:MM:SS).', validators=[circuitbreaker_app.validators.validate_positive_duration], verbose_name='window')),
-                ('failure_rate_threshold', models.PositiveSmallIntegerField(default=50, help_text='Percent of failed calls in the window that trips a rate-policy breaker (1-100).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='failure rate threshold')),
-                ('minimum_calls', models.PositiveIntegerField(default=10, help_text='Calls the window must hold before the rate policy may trip.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='minimum calls')),
-                ('slow_call_duration', models.DurationField(blank=True, help_text='A call that takes longer counts as a failure; empty turns this off.', null=True, validators=[circuitbreaker_app.validators.validate_positive_duration], verbose_name='slow call duration')),
-                ('retry_duration', models.DurationField(default=datetime.timedelta(seconds=30), help_text='How long the breaker stays open before trial calls are let through.', validators=[circuitbreaker_app.validators.validate_positive_duration], verbose_name='retry duration')),
-                ('max_retry_duration', models.DurationField(default=datetime.timedelta(seconds=300), help_text='Upper bound of the retry duration as it grows after failed trials.', validators=[circuitbreaker_app.validators.validate_positive_duration], verbose_name='maximum retry duration')),
-                ('retry_backoff', models.FloatField(default=2.0, help_text='Factor applied to the retry duration after each failed trial (1 = no growth).', validators=[django.core.validators.MinValueValidator(1.0)], verbose_name='retry backoff')),
-                ('half_open_max_calls', models.PositiveIntegerField(default=1, help_text='Trial calls allowed in flight at once while half-open, across all processes.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='half-open maximum calls')),
-                ('success_threshold', models.PositiveIntegerField(default=1, help_text='Successful trial calls that close a half-open breaker.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='success threshold')),
-                ('ignored_exceptions', models.TextField(blank=True, help_text='Dotted paths of exception classes, one a line, that count neither way.', validators=[circuitbreaker_app.validators.validate_exception_paths], verbose_name='ignored exceptions')),
-                ('held_state', models.CharField(blank=True, choices=[('', 'not held'), ('open', 'held open'), ('closed', 'held closed')], default='', help_text='Set by the force actions; kept here so a hold survives a cache flush.', max_length=8, verbose_name='hold')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.SlugField(
+                        help_text="Letters, digits, hyphens and underscores; code refers to the breaker by it.",
+                        max_length=100,
+                        unique=True,
+                        verbose_name="name",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "trip_policy",
+                    models.CharField(
+                        choices=[
+                            ("consecutive", "consecutive failures"),
+                            ("count", "failures inside the window"),
+                            ("rate", "failure rate inside the window"),
+                        ],
+                        default="consecutive",
+                        help_text="What trips the breaker: a run of failures, a count or a rate in the window.",
+                        max_length=16,
+                        verbose_name="trip policy",
+                    ),
+                ),
+                (
+                    "failure_threshold",
+                    models.PositiveIntegerField(
+                        default=5,
+                        help_text="Failures that trip the breaker when the count reaches this number.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="failure threshold",
+                    ),
+                ),
+                (
+                    "window",
+                    models.DurationField(
+                        default=datetime.timedelta(seconds=60),
+                        help_text="Sliding window for the count and rate policies (HH:MM:SS).",
+                        validators=[circuitbreaker_app.validators.validate_positive_duration],
+                        verbose_name="window",
+                    ),
+                ),
+                (
+                    "failure_rate_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=50,
+                        help_text="Percent of failed calls in the window that trips a rate-policy breaker (1-100).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="failure rate threshold",
+                    ),
+                ),
+                (
+                    "minimum_calls",
+                    models.PositiveIntegerField(
+                        default=10,
+                        help_text="Calls the window must hold before the rate policy may trip.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="minimum calls",
+                    ),
+                ),
+                (
+                    "slow_call_duration",
+                    models.DurationField(
+                        blank=True,
+                        help_text="A call that takes longer counts as a failure; empty turns this off.",
+                        null=True,
+                        validators=[circuitbreaker_app.validators.validate_positive_duration],
+                        verbose_name="slow call duration",
+                    ),
+                ),
+                (
+                    "retry_duration",
+                    models.DurationField(
+                        default=datetime.timedelta(seconds=30),
+                        help_text="How long the breaker stays open before trial calls are let through.",
+                        validators=[circuitbreaker_app.validators.validate_positive_duration],
+                        verbose_name="retry duration",
+                    ),
+                ),
+                (
+                    "max_retry_duration",
+                    models.DurationField(
+                        default=datetime.timedelta(seconds=300),
+                        help_text="Upper bound of the retry duration as it grows after failed trials.",
+                        validators=[circuitbreaker_app.validators.validate_positive_duration],
+                        verbose_name="maximum retry duration",
+                    ),
+                ),
+                (
+                    "retry_backoff",
+                    models.FloatField(
+                        default=2.0,
+                        help_text="Factor applied to the retry duration after each failed trial (1 = no growth).",
+                        validators=[django.core.validators.MinValueValidator(1.0)],
+                        verbose_name="retry backoff",
+                    ),
+                ),
+                (
+                    "half_open_max_calls",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Trial calls allowed in flight at once while half-open, across all processes.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="half-open maximum calls",
+                    ),
+                ),
+                (
+                    "success_threshold",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Successful trial calls that close a half-open breaker.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="success threshold",
+                    ),
+                ),
+                (
+                    "ignored_exceptions",
+                    models.TextField(
+                        blank=True,
+                        help_text="Dotted paths of exception classes, one a line, that count neither way.",
+                        validators=[circuitbreaker_app.validators.validate_exception_paths],
+                        verbose_name="ignored exceptions",
+                    ),
+                ),
+                (
+                    "held_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "not held"),
+                            ("open", "held open"),
+                            ("closed", "held closed"),
+                        ],
+                        default="",
+                        help_text="Set by the force actions; kept here so a hold survives a cache flush.",
+                        max_length=8,
+                        verbose_name="hold",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'circuit breaker',
-                'verbose_name_plural': 'circuit breakers',
-                'ordering': ['name'],
-                'permissions': [('force_breaker_state', 'Can force a breaker open, closed or half-open')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('failure_threshold__gte', 1)), name='cb_failure_threshold_positive'), models.CheckConstraint(condition=models.Q(('failure_rate_threshold__gte', 1), ('failure_rate_threshold__lte', 100)), name='cb_failure_rate_threshold_percent'), models.CheckConstraint(condition=models.Q(('minimum_calls__gte', 1)), name='cb_minimum_calls_positive'), models.CheckConstraint(condition=models.Q(('half_open_max_calls__gte', 1)), name='cb_half_open_max_calls_positive'), models.CheckConstraint(condition=models.Q(('success_threshold__gte', 1)), name='cb_success_threshold_positive'), models.CheckConstraint(condition=models.Q(('retry_backoff__gte', 1)), name='cb_retry_backoff_min_one'), models.CheckConstraint(condition=models.Q(('window__gt', datetime.timedelta(0))), name='cb_window_positive'), models.CheckConstraint(condition=models.Q(('retry_duration__gt', datetime.timedelta(0))), name='cb_retry_duration_positive'), models.CheckConstraint(condition=models.Q(('max_retry_duration__gte', models.F('retry_duration'))), name='cb_max_retry_duration_not_below_retry'), models.CheckConstraint(condition=models.Q(('slow_call_duration__isnull', True), ('slow_call_duration__gt', datetime.timedelta(0)), _connector='OR'), name='cb_slow_call_duration_positive'), models.CheckConstraint(condition=models.Q(('held_state__in', ['', 'open', 'closed'])), name='cb_held_state_valid')],
+                "verbose_name": "circuit breaker",
+                "verbose_name_plural": "circuit breakers",
+                "ordering": ["name"],
+                "permissions": [
+                    ("force_breaker_state", "Can force a breaker open, closed or half-open")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("failure_threshold__gte", 1)),
+                        name="cb_failure_threshold_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("failure_rate_threshold__gte", 1), ("failure_rate_threshold__lte", 100)
+                        ),
+                        name="cb_failure_rate_threshold_percent",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("minimum_calls__gte", 1)),
+                        name="cb_minimum_calls_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("half_open_max_calls__gte", 1)),
+                        name="cb_half_open_max_calls_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("success_threshold__gte", 1)),
+                        name="cb_success_threshold_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("retry_backoff__gte", 1)),
+                        name="cb_retry_backoff_min_one",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("window__gt", datetime.timedelta(0))),
+                        name="cb_window_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("retry_duration__gt", datetime.timedelta(0))),
+                        name="cb_retry_duration_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("max_retry_duration__gte", models.F("retry_duration"))),
+                        name="cb_max_retry_duration_not_below_retry",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("slow_call_duration__isnull", True),
+                            ("slow_call_duration__gt", datetime.timedelta(0)),
+                            _connector="OR",
+                        ),
+                        name="cb_slow_call_duration_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("held_state__in", ["", "open", "closed"])),
+                        name="cb_held_state_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BreakerEvent',
+            name="BreakerEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(choices=[('closed', 'closed'), ('open', 'open'), ('half_open', 'half-open')], max_length=16, verbose_name='from state')),
-                ('to_state', models.CharField(choices=[('closed', 'closed'), ('open', 'open'), ('half_open', 'half-open')], max_length=16, verbose_name='to state')),
-                ('reason', models.CharField(choices=[('failure_threshold', 'failure threshold reached'), ('failure_rate', 'failure rate reached'), ('retry_elapsed', 'retry duration elapsed'), ('trial_succeeded', 'trial calls succeeded'), ('trial_failed', 'trial call failed'), ('forced', 'forced by an operator'), ('reset', 'reset by an operator'), ('hold_released', 'hold released')], max_length=32, verbose_name='reason')),
-                ('detail', models.TextField(blank=True, verbose_name='detail')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
-                ('breaker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='circuitbreaker_app.circuitbreaker', verbose_name='breaker')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_state",
+                    models.CharField(
+                        choices=[
+                            ("closed", "closed"),
+                            ("open", "open"),
+                            ("half_open", "half-open"),
+                        ],
+                        max_length=16,
+                        verbose_name="from state",
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("closed", "closed"),
+                            ("open", "open"),
+                            ("half_open", "half-open"),
+                        ],
+                        max_length=16,
+                        verbose_name="to state",
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("failure_threshold", "failure threshold reached"),
+                            ("failure_rate", "failure rate reached"),
+                            ("retry_elapsed", "retry duration elapsed"),
+                            ("trial_succeeded", "trial calls succeeded"),
+                            ("trial_failed", "trial call failed"),
+                            ("forced", "forced by an operator"),
+                            ("reset", "reset by an operator"),
+                            ("hold_released", "hold released"),
+                        ],
+                        max_length=32,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("detail", models.TextField(blank=True, verbose_name="detail")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
+                (
+                    "breaker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="circuitbreaker_app.circuitbreaker",
+                        verbose_name="breaker",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'breaker event',
-                'verbose_name_plural': 'breaker events',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "breaker event",
+                "verbose_name_plural": "breaker events",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]
