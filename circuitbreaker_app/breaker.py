@@ -110,13 +110,7 @@ class Breaker:
         """Await ``func`` under the breaker, treating errors matched by ``skip`` as neither way."""
         guard = CallGuard(self, skip)
         await guard.aenter()
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            await guard.aexit(exc)
-            raise
-        await guard.aexit(None)
-        return result
+        return await guard.arun(func, args, kwargs)
 
     async def aconfig(self):
         """Return the config without touching the ORM from the event loop."""

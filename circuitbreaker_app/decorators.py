@@ -76,13 +76,7 @@ def _wrap(func, name, fallback, skip, defaults):
             if fallback is None:
                 raise
             return fallback(*args, **kwargs)
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            guard.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        guard.__exit__(None, None, None)
-        return result
+        return guard.run(func, args, kwargs)
 
     wrapper.breaker_name = name
     return wrapper
@@ -99,13 +93,7 @@ def _wrap_async(func, name, fallback, matcher, defaults):
                 raise
             result = fallback(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            await guard.aexit(exc)
-            raise
-        await guard.aexit(None)
-        return result
+        return await guard.arun(func, args, kwargs)
 
     wrapper.breaker_name = name
     return wrapper

@@ -60,7 +60,27 @@ class CallGuard:
                 record_transitions(self.cfg, outcome, detail=_detail(step))
         return False
 
+    def run(self, func, args, kwargs):
+        """Call ``func`` inside the entered guard and report how it ended."""
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self.__exit__(None, None, None)
+        return result
+
     # Asynchronous use: the ORM and blocking cache I/O stay off the event loop.
+
+    async def arun(self, func, args, kwargs):
+        """Await ``func`` inside the entered guard and report how it ended."""
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            await self.aexit(exc)
+            raise
+        await self.aexit(None)
+        return result
 
     async def aenter(self):
         self.cfg = await self.breaker.aconfig()
