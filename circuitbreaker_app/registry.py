@@ -50,6 +50,15 @@ def model_defaults(defaults):
     for field in DURATION_FIELDS:
         if isinstance(values.get(field), int | float):
             values[field] = dt.timedelta(seconds=values[field])
+
+    # A long retry_duration alone must not fail validation against the
+    # default maximum, so the maximum grows to match it.
+    retry = values.get("retry_duration")
+    if "max_retry_duration" not in values and isinstance(retry, dt.timedelta):
+        from .models import CircuitBreaker
+
+        default = CircuitBreaker._meta.get_field("max_retry_duration").default
+        values["max_retry_duration"] = max(retry, default)
     return values
 
 

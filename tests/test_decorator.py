@@ -48,6 +48,16 @@ def test_defaults_seed_new_row(alias):
     assert row.retry_duration == dt.timedelta(seconds=45)
 
 
+def test_long_retry_raises_default_maximum(alias):
+    @circuit_breaker("patient", retry_duration=600)
+    def call():
+        return None
+
+    call()
+    row = CircuitBreaker.objects.get(name="patient")
+    assert row.max_retry_duration == dt.timedelta(seconds=600)
+
+
 def test_existing_row_wins_over_defaults(alias):
     CircuitBreaker.objects.create(name="owned", failure_threshold=9)
 
