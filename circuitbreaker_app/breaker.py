@@ -19,7 +19,7 @@ from .storage.base import unknown_snapshot
 
 logger = logging.getLogger(__name__)
 
-NAME_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
+NAME_PATTERN = re.compile(r"[-a-zA-Z0-9_]+")
 
 _breakers: dict[str, "Breaker"] = {}
 _breakers_lock = threading.Lock()
@@ -28,7 +28,7 @@ _outage_logged: dict[str, float] = {}
 
 def validate_name(name):
     """Raise ValueError unless the name is a non-empty slug (it becomes a Redis hash tag)."""
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or len(name) > 100:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or len(name) > 100:
         message = _(
             "Invalid breaker name %(name)r: use 1-100 letters, digits, hyphens or underscores."
         )
@@ -40,6 +40,7 @@ def get_breaker(name, **defaults):
     breaker = _breakers.get(name)
     if breaker is None:
         validate_name(name)
+        registry.validate_defaults(defaults)
         with _breakers_lock:
             breaker = _breakers.setdefault(name, Breaker(name, defaults))
     return breaker

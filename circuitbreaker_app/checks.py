@@ -1,5 +1,7 @@
 """System checks for the CIRCUITBREAKER_* settings and the configured cache."""
 
+import math
+
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import Error, Warning, register
@@ -13,8 +15,14 @@ NOT_SHARED = ("django.core.cache.backends.locmem.LocMemCache",)
 DUMMY = "django.core.cache.backends.dummy.DummyCache"
 
 
+# Ten years: larger values overflow the integer milliseconds Redis takes.
+MAXIMUM_SECONDS = 10 * 365 * 86400
+
+
 def _is_number(value, minimum, inclusive=True):
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not math.isfinite(value) or value > MAXIMUM_SECONDS:
         return False
     return value >= minimum if inclusive else value > minimum
 
@@ -36,10 +44,14 @@ def check_settings(app_configs=None, **kwargs):
         if not _is_number(value, minimum, inclusive):
             if inclusive:
                 message = _(
-                    "%(setting)s is %(value)r; it must be a number of seconds, zero or more."
+                    "%(setting)s is %(value)r; it must be a number of seconds from zero "
+                    "to ten years."
                 )
             else:
-                message = _("%(setting)s is %(value)r; it must be a number of seconds above zero.")
+                message = _(
+                    "%(setting)s is %(value)r; it must be a number of seconds above zero "
+                    "and at most ten years."
+                )
             setting = f"CIRCUITBREAKER_{name}"
             errors.append(
                 Error(

@@ -4,29 +4,10 @@ import functools
 import inspect
 import re
 
-from django.utils.translation import gettext as _
-
 from .breaker import get_breaker, validate_name
 from .exceptions import CircuitOpenError
 from .guard import CallGuard, skip_matcher
-
-CONFIG_FIELDS = frozenset(
-    {
-        "description",
-        "trip_policy",
-        "failure_threshold",
-        "window",
-        "failure_rate_threshold",
-        "minimum_calls",
-        "slow_call_duration",
-        "retry_duration",
-        "max_retry_duration",
-        "retry_backoff",
-        "half_open_max_calls",
-        "success_threshold",
-        "ignored_exceptions",
-    }
-)
+from .registry import validate_defaults
 
 
 def name_for(func):
@@ -47,10 +28,7 @@ def circuit_breaker(name=None, *, fallback=None, skip=None, **defaults):
     if callable(name):
         return _wrap(name, None, None, None, {})
 
-    unknown = set(defaults) - CONFIG_FIELDS
-    if unknown:
-        message = _("circuit_breaker() got unknown settings %(unknown)s; valid ones are %(valid)s.")
-        raise TypeError(message % {"unknown": sorted(unknown), "valid": sorted(CONFIG_FIELDS)})
+    validate_defaults(defaults)
     if name is not None:
         validate_name(name)
 

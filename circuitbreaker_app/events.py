@@ -1,6 +1,7 @@
 """Record transitions: one BreakerEvent row, one state_changed signal and one log line each."""
 
 import logging
+import re
 
 from django.db import DatabaseError, transaction
 
@@ -12,10 +13,15 @@ logger = logging.getLogger(__name__)
 DETAIL_LENGTH = 500
 
 
+# Query strings in URLs and paths often carry API keys, and error text is
+# shown in the admin, the command, logs and event rows, so they are cut out.
+QUERY_IN_URL = re.compile(r"([^\s?#'\"]*/[^\s?#'\"]*)\?[^\s#'\"()]+")
+
+
 def describe_error(exc):
-    """Name an exception by type and message, shortened to fit an event row."""
+    """Name an exception by type and message, shortened and without URL query strings."""
     text = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
-    return shorten(text)
+    return shorten(QUERY_IN_URL.sub(r"\1?…", text))
 
 
 def shorten(text, length=DETAIL_LENGTH):

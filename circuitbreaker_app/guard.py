@@ -116,7 +116,11 @@ class CallGuard:
 
         if app_settings.ON_CACHE_ERROR == "deny":
             log_cache_error(self.cfg.name, exc, "rejecting calls (ON_CACHE_ERROR=deny)")
-            raise CircuitOpenError(self.cfg.name, None) from None
+            message = _(
+                "Breaker %(name)s rejected the call because its cache is unreachable "
+                "and CIRCUITBREAKER_ON_CACHE_ERROR is 'deny'."
+            ) % {"name": self.cfg.name}
+            raise CircuitOpenError(self.cfg.name, None, message) from None
         log_cache_error(self.cfg.name, exc, "running calls unguarded (ON_CACHE_ERROR=allow)")
 
     def _check(self, outcome):

@@ -5,14 +5,33 @@ import logging
 import threading
 import time
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from .conf import app_settings
 from .storage.base import BreakerConfig
 
 logger = logging.getLogger(__name__)
 
+CONFIG_FIELDS = frozenset(
+    {
+        "description",
+        "trip_policy",
+        "failure_threshold",
+        "window",
+        "failure_rate_threshold",
+        "minimum_calls",
+        "slow_call_duration",
+        "retry_duration",
+        "max_retry_duration",
+        "retry_backoff",
+        "half_open_max_calls",
+        "success_threshold",
+        "ignored_exceptions",
+    }
+)
 DURATION_FIELDS = ("window", "slow_call_duration", "retry_duration", "max_retry_duration")
 
 _configs: dict[str, tuple[BreakerConfig, float]] = {}
@@ -42,6 +61,25 @@ def invalidate(name=None):
             _configs.clear()
         else:
             _configs.pop(name, None)
+
+
+def validate_defaults(defaults):
+    """Raise TypeError for unknown settings and ValidationError for bad values.
+
+    Runs when a breaker is declared, so a mistake fails at once on every
+    database, not only on the first call against a database without the row.
+    Before the app registry is ready only the names are checked.
+    """
+    unknown = set(defaults) - CONFIG_FIELDS
+    if unknown:
+        message = _("Unknown breaker settings %(unknown)s; valid ones are %(valid)s.")
+        raise TypeError(message % {"unknown": sorted(unknown), "valid": sorted(CONFIG_FIELDS)})
+    if not defaults or not apps.ready:
+        return
+    from .models import CircuitBreaker
+
+    row = CircuitBreaker(name="validation", **model_defaults(defaults))
+    row.full_clean(exclude=["name"], validate_unique=False, validate_constraints=False)
 
 
 def model_defaults(defaults):

@@ -23,9 +23,13 @@ def parse_exception_paths(text):
 
 def import_exception_class(path):
     """Import a dotted path and return it when it names an exception class, else raise ValueError."""
+    # NOTE: validating imports the named module, so its top-level code runs
+    # in the web process; only staff who may change breakers can reach this.
     try:
         obj = import_string(path)
-    except ImportError as exc:
+    except Exception as exc:  # noqa: BLE001 - any import-time error is a bad entry
+        # ImportError is the usual case, but a module may also raise while
+        # loading (ImproperlyConfigured when a system library is missing).
         message = _("%(path)s cannot be imported: %(error)s") % {"path": path, "error": exc}
         raise ValueError(message) from exc
     if not (isinstance(obj, type) and issubclass(obj, BaseException)):

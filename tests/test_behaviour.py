@@ -384,3 +384,13 @@ def test_local_state_follows_cache_clear(settings, db):
     assert breaker.state == State.OPEN
     caches["local"].clear()
     assert breaker.state == State.CLOSED
+
+
+def test_error_detail_drops_query_strings(make_breaker):
+    breaker = make_breaker(failure_threshold=1)
+    with pytest.raises(Boom):
+        breaker.call(_raise, Boom("GET /rates?api_key=SECRET123 failed"))
+    snapshot = breaker.snapshot()
+    assert "SECRET123" not in snapshot.last_error
+    assert "/rates?…" in snapshot.last_error
+    assert "SECRET123" not in BreakerEvent.objects.get().detail

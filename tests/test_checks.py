@@ -30,6 +30,9 @@ def test_default_settings_pass():
         ("CIRCUITBREAKER_TRIAL_LEASE", True, "circuitbreaker.E004"),
         ("CIRCUITBREAKER_CACHE_ERROR_LOG_INTERVAL", None, "circuitbreaker.E006"),
         ("CIRCUITBREAKER_KEY_TTL", 0, "circuitbreaker.E007"),
+        ("CIRCUITBREAKER_KEY_TTL", float("inf"), "circuitbreaker.E007"),
+        ("CIRCUITBREAKER_KEY_TTL", 1e16, "circuitbreaker.E007"),
+        ("CIRCUITBREAKER_TRIAL_LEASE", float("nan"), "circuitbreaker.E004"),
         ("CIRCUITBREAKER_ON_CACHE_ERROR", "explode", "circuitbreaker.E003"),
     ],
 )

@@ -4,6 +4,7 @@ import datetime as dt
 import inspect
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from circuitbreaker_app import CircuitOpenError, State, circuit_breaker, get_breaker
 from circuitbreaker_app.models import CircuitBreaker
@@ -70,14 +71,28 @@ def test_existing_row_wins_over_defaults(alias):
     assert get_breaker("owned").state == State.CLOSED
 
 
-def test_invalid_default_raises_clear_error(alias):
-    @circuit_breaker("invalid", failure_threshold=0)
-    def call():
-        return None
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"failure_threshold": 0}, "failure_threshold"),
+        ({"retry_duration": 60, "max_retry_duration": 30}, "max_retry_duration"),
+        ({"ignored_exceptions": "no.such.Error"}, "ignored_exceptions"),
+    ],
+)
+def test_invalid_default_fails_at_declaration(db, values, field):
+    with pytest.raises(ValidationError) as info:
+        circuit_breaker("invalid", **values)
+    assert field in info.value.message_dict
 
-    with pytest.raises(Exception) as info:
-        call()
-    assert "failure_threshold" in str(info.value)
+
+def test_get_breaker_rejects_unknown_setting():
+    with pytest.raises(TypeError, match="foo"):
+        get_breaker("unknown-setting", foo=1)
+
+
+def test_name_with_trailing_newline_rejected():
+    with pytest.raises(ValueError, match="Invalid breaker name"):
+        get_breaker("abc\n")
 
 
 def test_unknown_setting_rejected():

@@ -113,3 +113,18 @@ def test_events_newest_first():
     first = BreakerEventFactory(breaker=breaker)
     second = BreakerEventFactory(breaker=breaker, to_state="half_open", reason="retry_elapsed")
     assert list(breaker.events.all()) == [second, first]
+
+
+def test_failing_import_is_field_error():
+    breaker = CircuitBreaker(name="gdal", ignored_exceptions="tests.broken_module.Error")
+    with pytest.raises(ValidationError) as info:
+        breaker.full_clean()
+    assert "fails on purpose" in " ".join(info.value.message_dict["ignored_exceptions"])
+
+
+def test_failing_import_skipped_at_runtime(caplog):
+    row = CircuitBreakerFactory(
+        name="gdal", ignored_exceptions="builtins.KeyError\ntests.broken_module.Error"
+    )
+    assert row.to_config().ignored_exceptions == (KeyError,)
+    assert "gdal" in caplog.text

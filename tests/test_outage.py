@@ -53,6 +53,7 @@ def test_deny_policy_rejects_calls(dead_cache, settings):
     with pytest.raises(CircuitOpenError) as info:
         get_breaker("payments-api").call(lambda: "ran")
     assert info.value.retry_after is None
+    assert "cache is unreachable" in str(info.value)
 
 
 def test_warning_logged_once_a_minute(dead_cache, caplog):
