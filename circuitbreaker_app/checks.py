@@ -102,6 +102,31 @@ def check_cache(app_configs=None, **kwargs):
     return _classify(alias, backend, cache)
 
 
+# django-redis spells the options in capitals, Django's RedisCache passes
+# redis-py's own keyword names.
+TIMEOUT_OPTIONS = ("SOCKET_TIMEOUT", "socket_timeout")
+
+
+def _check_timeouts(alias):
+    options = settings.CACHES[alias].get("OPTIONS", {})
+    if any(options.get(name) for name in TIMEOUT_OPTIONS):
+        return []
+    return [
+        Warning(
+            _(
+                "Cache %(alias)r sets no socket timeout, so a Redis server that stops "
+                "answering can stall every guarded call."
+            )
+            % {"alias": alias},
+            hint=_(
+                "Add a timeout in seconds to the cache's OPTIONS: SOCKET_TIMEOUT for "
+                "django-redis, socket_timeout for Django's RedisCache (0.5 is a common value)."
+            ),
+            id="circuitbreaker.W003",
+        )
+    ]
+
+
 def _classify(alias, backend, cache):
     if backend == DUMMY:
         return [
@@ -116,7 +141,7 @@ def _classify(alias, backend, cache):
             )
         ]
     if is_redis_cache(cache):
-        return []
+        return _check_timeouts(alias)
     if backend in NOT_SHARED:
         return [
             Warning(

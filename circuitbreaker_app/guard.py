@@ -128,7 +128,12 @@ class CallGuard:
         if outcome is None or outcome.allowed:
             self.outcome = outcome
             return
-        raise CircuitOpenError(self.cfg.name, outcome.retry_after)
+        retry_after = outcome.retry_after
+        if outcome.state == State.HALF_OPEN and retry_after is not None:
+            # The permits free up when the trials report back, usually long
+            # before their leases end; the retry duration is a fairer hint.
+            retry_after = min(retry_after, self.cfg.retry_duration)
+        raise CircuitOpenError(self.cfg.name, retry_after)
 
     def _next_step(self, exc):
         outcome = self.outcome

@@ -114,6 +114,10 @@ class ReferenceBreaker:
         failures = len(self.in_window(self.failures, now))
         if self.policy == "count":
             return failures >= self.threshold
+        return self.rate_exceeded(now)
+
+    def rate_exceeded(self, now):
+        failures = len(self.in_window(self.failures, now))
         total = failures + len(self.in_window(self.successes, now))
         return total >= self.minimum_calls and failures * 100 >= self.rate_threshold * total
 
@@ -130,6 +134,8 @@ class ReferenceBreaker:
             self.consecutive = 0
             if self.policy == "rate":
                 self.successes.append(now)
+                if self.rate_exceeded(now) and self.held != "closed":
+                    self.trip(now, self.retry)
 
     def release(self, now, permit):
         self.resolve(now)

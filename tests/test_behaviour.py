@@ -138,6 +138,16 @@ def test_half_open_admits_limited_trials(make_breaker, advance):
     assert breaker.state == State.CLOSED
 
 
+def test_half_open_rejection_hint_capped(make_breaker, settings):
+    settings.CIRCUITBREAKER_TRIAL_LEASE = 30
+    breaker = make_breaker(retry_duration=dt.timedelta(seconds=2))
+    breaker.force_half_open()
+    with breaker.guard():
+        with pytest.raises(CircuitOpenError) as info:
+            ok(breaker)
+    assert info.value.retry_after == 2
+
+
 def test_trial_permit_expires_after_lease(make_breaker, advance, settings):
     settings.CIRCUITBREAKER_TRIAL_LEASE = 5
     breaker = make_breaker(failure_threshold=1)
@@ -215,11 +225,20 @@ def test_rate_policy_waits_for_minimum_calls(make_breaker):
     breaker = make_breaker(
         trip_policy="rate", failure_rate_threshold=50, minimum_calls=4, failure_threshold=100
     )
-    fail(breaker, 3)
+    fail(breaker, 2)
+    ok(breaker)
     assert breaker.state == State.CLOSED
-    ok(breaker)
-    ok(breaker)
     fail(breaker)
+    assert breaker.state == State.OPEN
+    assert BreakerEvent.objects.first().reason == "failure_rate"
+
+
+def test_rate_policy_checked_after_success(make_breaker):
+    breaker = make_breaker(
+        trip_policy="rate", failure_rate_threshold=50, minimum_calls=4, failure_threshold=100
+    )
+    fail(breaker, 3)
+    ok(breaker)
     assert breaker.state == State.OPEN
     assert BreakerEvent.objects.first().reason == "failure_rate"
 

@@ -64,6 +64,15 @@ def test_builtin_redis_cache_accepted(settings):
     assert check_cache() == []
 
 
+def test_redis_cache_without_timeout_warns(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "untimed": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": settings.REDIS_URL},
+    }
+    settings.CIRCUITBREAKER_CACHE_ALIAS = "untimed"
+    assert ids(check_cache()) == ["circuitbreaker.W003"]
+
+
 def test_database_cache_warns_no_scripts(settings):
     settings.CACHES = {
         **settings.CACHES,

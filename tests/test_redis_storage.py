@@ -1,9 +1,13 @@
 """Redis specifics: key names, hash tags, TTLs, script reloads, Django's own RedisCache."""
 
+import dataclasses
+import time
+
 import pytest
 from django.core.cache import caches
 
-from circuitbreaker_app import State, get_breaker
+from circuitbreaker_app import CircuitOpenError, State, get_breaker, registry
+from circuitbreaker_app.models import CircuitBreaker
 from circuitbreaker_app.storage import RedisStorage, get_storage
 from circuitbreaker_app.storage.redis import redis_client
 
@@ -80,3 +84,29 @@ def test_builtin_redis_cache_supported(db, settings):
 
 def _boom():
     raise RuntimeError("down")
+
+
+def test_flush_reads_hold_from_row(make_breaker):
+    breaker = make_breaker("stale-hold")
+    breaker.call(lambda: None)
+    # Another process holds the breaker open; this process still has the
+    # old row cached when the cache loses the state.
+    CircuitBreaker.objects.filter(name="stale-hold").update(held_state="open")
+    get_storage().forget(breaker.config)
+    with pytest.raises(CircuitOpenError):
+        breaker.call(lambda: None)
+    assert breaker.snapshot().held
+
+
+def test_flush_drops_released_hold(make_breaker):
+    breaker = make_breaker("released-hold")
+    breaker.force_open(hold=True)
+    breaker.config  # noqa: B018 - caches the row that still says held open
+    CircuitBreaker.objects.filter(name="released-hold").update(held_state="")
+    registry._configs["released-hold"] = (
+        dataclasses.replace(breaker.config, held_state="open"),
+        time.monotonic(),
+    )
+    get_storage().forget(breaker.config)
+    assert breaker.call(lambda: "ran") == "ran"
+    assert not breaker.snapshot().held

@@ -282,20 +282,21 @@ class BreakerStorage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def record_failure(self, cfg, generation, trial, detail) -> Outcome:
+    def record_failure(self, cfg, generation, trial, detail) -> Outcome | None:
         """Count a failure of a call admitted under ``generation``, tripping if the policy fires.
 
         Atomic: counting and tripping are one step, so concurrent failures at
         the threshold trip the breaker exactly once. Ignored when the
-        generation is no longer current.
+        generation is no longer current. Backends may return None when the
+        breaker's state was lost, since the outcome cannot count then.
         """
 
     @abc.abstractmethod
-    def record_success(self, cfg, generation, trial) -> Outcome:
+    def record_success(self, cfg, generation, trial) -> Outcome | None:
         """Count a success of a call admitted under ``generation``; may close a half-open breaker."""
 
     @abc.abstractmethod
-    def release(self, cfg, trial) -> Outcome:
+    def release(self, cfg, trial) -> Outcome | None:
         """Give back a trial permit whose call counts neither way (skipped or cancelled)."""
 
     @abc.abstractmethod

@@ -115,14 +115,18 @@ class _Step:
         if cfg.trip_policy == "consecutive":
             st.failures += 1
             return st.failures >= cfg.failure_threshold, "failure_threshold"
+        if cfg.trip_policy == "rate":
+            return self.rate_trips(), "failure_rate"
         st.fails.trim(self.now, self.window)
-        failures = len(st.fails.times)
-        if cfg.trip_policy == "count":
-            return failures >= cfg.failure_threshold, "failure_threshold"
+        return len(st.fails.times) >= cfg.failure_threshold, "failure_threshold"
+
+    def rate_trips(self):
+        st, cfg = self.st, self.cfg
+        st.fails.trim(self.now, self.window)
         st.oks.trim(self.now, self.window)
+        failures = len(st.fails.times)
         total = failures + len(st.oks.times)
-        trips = total >= cfg.minimum_calls and failures * 100 >= cfg.failure_rate_threshold * total
-        return trips, "failure_rate"
+        return total >= cfg.minimum_calls and failures * 100 >= cfg.failure_rate_threshold * total
 
     def admit(self):
         st = self.st
@@ -178,7 +182,8 @@ class _Step:
             elif cfg.trip_policy == "rate":
                 self.next_seq()
                 st.oks.add(self.now)
-                st.oks.trim(self.now, self.window)
+                if self.rate_trips() and st.held != "closed":
+                    self.open("failure_rate", _micros(cfg.retry_duration))
 
     def release_trial(self, trial):
         self.st.trials.pop(trial, None)

@@ -45,6 +45,9 @@ class RedisStorage(BreakerStorage):
         self.clock_offset = 0.0
         self.decoder = ReplyDecoder()
         self._packed = {}
+        # Returns a freshly read config for a breaker; get_storage() points
+        # it at the registry, storage-level tests keep the identity.
+        self.refresh_config = lambda cfg: cfg
         self._sha = None
 
     def keys(self, name):
@@ -54,8 +57,9 @@ class RedisStorage(BreakerStorage):
             self.cache.make_key(f"circuitbreaker:{{{name}}}:{suffix}") for suffix in KEY_SUFFIXES
         ]
 
-    def _args(self, cfg, op, *extra):
-        return [op, _micros(self.clock_offset), self._packed_config(cfg), *extra]
+    def _args(self, cfg, op, may_seed, *extra):
+        seed = "1" if may_seed else "0"
+        return [op, _micros(self.clock_offset), self._packed_config(cfg), seed, *extra]
 
     def _packed_config(self, cfg):
         # Packed once per config object: one argument instead of thirteen
@@ -94,9 +98,9 @@ class RedisStorage(BreakerStorage):
         self._sha = client.script_load(SCRIPT)
         return self._sha
 
-    def _run(self, cfg, op, *extra):
+    def _run(self, cfg, op, *extra, may_seed=False):
         keys = self.keys(cfg.name)
-        args = self._args(cfg, op, *extra)
+        args = self._args(cfg, op, may_seed, *extra)
         try:
             client = self._client()
             sha = self._sha or self._load(client)
@@ -107,10 +111,17 @@ class RedisStorage(BreakerStorage):
                 reply = client.evalsha(self._load(client), len(keys), *keys, *args)
         except RedisError as exc:
             raise StorageUnavailable(str(exc)) from exc
+        if reply == b"missing" or reply == "missing":
+            return None
         return self.decoder.decode(cfg, reply)
 
     def admit(self, cfg):
-        return self._run(cfg, "admit")
+        outcome = self._run(cfg, "admit")
+        if outcome is None:
+            # The state was lost: seed it from a fresh read of the row, so a
+            # hold changed in another process is not undone by a stale copy.
+            outcome = self._run(self.refresh_config(cfg), "admit", may_seed=True)
+        return outcome
 
     def record_failure(self, cfg, generation, trial, detail):
         return self._run(cfg, "failure", generation, _trial(trial), detail)
@@ -122,10 +133,11 @@ class RedisStorage(BreakerStorage):
         return self._run(cfg, "release", "", _trial(trial))
 
     def force(self, cfg, state, hold, reason):
-        return self._run(cfg, "force", "", "", str(state), str(hold), str(reason))
+        extra = ("", "", str(state), str(hold), str(reason))
+        return self._run(cfg, "force", *extra, may_seed=True)
 
     def release_hold(self, cfg):
-        return self._run(cfg, "release_hold")
+        return self._run(cfg, "release_hold", may_seed=True)
 
     def forget(self, cfg):
         try:
@@ -168,7 +180,7 @@ class RedisStorage(BreakerStorage):
         pipe = client.pipeline(transaction=False)
         for cfg in cfgs:
             keys = self.keys(cfg.name)
-            pipe.evalsha(sha, len(keys), *keys, *self._args(cfg, "snapshot"))
+            pipe.evalsha(sha, len(keys), *keys, *self._args(cfg, "snapshot", False))
         return pipe.execute()
 
 

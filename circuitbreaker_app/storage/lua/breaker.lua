@@ -9,8 +9,10 @@
 --       4 successes (zset, rate policy only), 5 trial permits (zset, score =
 --       lease expiry). All five share the breaker's hash tag.
 -- ARGV: 1 op, 2 test clock offset, 3 the config packed as space-separated
---       words (see CONFIG_WORDS in redis.py), then per op: 4 generation,
---       5 trial permit, 6 detail or target state, 7 hold, 8 reason.
+--       words (see RedisStorage._packed_config), 4 '1' when the config was
+--       just read from the database and may seed lost state, then per op:
+--       5 generation, 6 trial permit, 7 detail or target state, 8 hold,
+--       9 reason.
 --
 -- The reply is full (an array whose first item is 1) for reads, operator
 -- actions and any step that made a transition. Plain guarded calls get a
@@ -54,10 +56,18 @@ local function set(field, value)
   changed[field] = true
 end
 
+local may_seed = ARGV[4] == '1'
+if st.state == nil and not may_seed and op ~= 'snapshot' then
+  -- The caller's config may be up to CONFIG_TTL old, and so may its hold;
+  -- it reads the row again and retries with may_seed set.
+  return 'missing'
+end
+
 if st.state == nil then
   -- The cached state was lost (flush, eviction, first use): start closed
-  -- unless the model holds the breaker. The generation starts at the
+  -- unless the row holds the breaker. The generation starts at the
   -- current time, so calls admitted before a flush stay stale after it.
+  -- A read shows that state without storing it.
   local seed = {state = 'closed', held = seed_hold, gen = now, failures = 0, seq = 0,
                 opened_at = -1, retry_at = -1, retry_us = retry, trial_ok = 0,
                 changed_at = now, reason = '', last_error = ''}
@@ -66,6 +76,7 @@ if st.state == nil then
     seed.opened_at = now
   end
   for field, value in pairs(seed) do set(field, value) end
+  if not may_seed then changed = {} end
 end
 
 local function num(field) return tonumber(st[field]) end
@@ -131,17 +142,24 @@ local function failure_count()
   return window_count(FAILS)
 end
 
+-- The rate is checked after every finished call: a success that brings the
+-- window up to minimum_calls can reveal a failure rate already too high.
+local function rate_trips()
+  trim(FAILS)
+  trim(OKS)
+  local failures = redis.call('ZCARD', FAILS)
+  local total = failures + redis.call('ZCARD', OKS)
+  return total >= min_calls and failures * 100 >= rate_threshold * total
+end
+
 local function policy_trips()
   if policy == 'consecutive' then
     set('failures', num('failures') + 1)
     return num('failures') >= threshold, 'failure_threshold'
   end
+  if policy == 'rate' then return rate_trips(), 'failure_rate' end
   trim(FAILS)
-  local failures = redis.call('ZCARD', FAILS)
-  if policy == 'count' then return failures >= threshold, 'failure_threshold' end
-  trim(OKS)
-  local total = failures + redis.call('ZCARD', OKS)
-  return total >= min_calls and failures * 100 >= rate_threshold * total, 'failure_rate'
+  return redis.call('ZCARD', FAILS) >= threshold, 'failure_threshold'
 end
 
 local allowed, trial = -1, -1
@@ -169,11 +187,11 @@ local function admit()
 end
 
 local function failure()
-  if ARGV[4] ~= st.gen then return end
+  if ARGV[5] ~= st.gen then return end
   zadd(FAILS, now, next_seq())
-  set('last_error', ARGV[6])
+  set('last_error', ARGV[7])
   if st.state == 'half_open' then
-    redis.call('ZREM', TRIALS, ARGV[5])
+    redis.call('ZREM', TRIALS, ARGV[6])
     open('trial_failed', math.min(math.floor(num('retry_us') * backoff), max_retry))
   elseif st.state == 'closed' then
     local trips, reason = policy_trips()
@@ -182,22 +200,22 @@ local function failure()
 end
 
 local function success()
-  if ARGV[4] ~= st.gen then return end
+  if ARGV[5] ~= st.gen then return end
   if st.state == 'half_open' then
-    redis.call('ZREM', TRIALS, ARGV[5])
+    redis.call('ZREM', TRIALS, ARGV[6])
     set('trial_ok', num('trial_ok') + 1)
     if num('trial_ok') >= success_threshold then close('trial_succeeded') end
   elseif st.state == 'closed' then
     if policy == 'consecutive' and num('failures') > 0 then set('failures', 0) end
     if policy == 'rate' then
       zadd(OKS, now, next_seq())
-      trim(OKS)
+      if rate_trips() and st.held ~= 'closed' then open('failure_rate', retry) end
     end
   end
 end
 
 local function force()
-  local target, hold, reason = ARGV[6], ARGV[7], ARGV[8]
+  local target, hold, reason = ARGV[7], ARGV[8], ARGV[9]
   set('held', hold)
   if target == 'closed' then
     close(reason)
@@ -220,7 +238,7 @@ resolve()
 if op == 'admit' then admit()
 elseif op == 'failure' then failure()
 elseif op == 'success' then success()
-elseif op == 'release' then redis.call('ZREM', TRIALS, ARGV[5])
+elseif op == 'release' then redis.call('ZREM', TRIALS, ARGV[6])
 elseif op == 'force' then force()
 elseif op == 'release_hold' then release_hold()
 end
