@@ -142,6 +142,35 @@ def test_save_keeps_events(client, superuser, breaker_row):
     assert saved.events.count() == count
 
 
+def test_name_read_only_on_change_page(client, superuser, breaker_row):
+    response = client.get(change_url(breaker_row))
+
+    form = response.context["adminform"].form
+    assert "name" not in form.fields
+    assert 'name="name"' not in response.content.decode()
+
+
+def test_rename_post_keeps_name(client, superuser, breaker_row):
+    response = client.post(change_url(breaker_row), form_data(breaker_row, name="billing-api"))
+
+    assert response.status_code == 302
+    assert CircuitBreaker.objects.get(pk=breaker_row.pk).name == "payments-api"
+    assert not CircuitBreaker.objects.filter(name="billing-api").exists()
+
+
+def test_name_editable_on_add_page(client, superuser, breaker_row):
+    add_url = reverse("admin:circuitbreaker_app_circuitbreaker_add")
+    data = form_data(breaker_row, name="billing-api")
+    data.update({"events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0})
+
+    page = client.get(add_url)
+    response = client.post(add_url, data)
+
+    assert "name" in page.context["adminform"].form.fields
+    assert response.status_code == 302
+    assert CircuitBreaker.objects.filter(name="billing-api").exists()
+
+
 def test_event_admin_filters_and_hierarchy(client, superuser, breaker_row):
     BreakerEventFactory(breaker=breaker_row, reason="failure_threshold")
     BreakerEventFactory(breaker__name="search", reason="trial_failed")

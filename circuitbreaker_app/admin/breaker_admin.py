@@ -86,6 +86,14 @@ class CircuitBreakerAdmin(admin.ModelAdmin):
         css = {"all": ["circuitbreaker_app/live.css"]}
         js = ["circuitbreaker_app/live.js"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Code finds a breaker by its name, so after a rename get_breaker()
+        # with the old name would create a new row from its defaults.
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("name")
+        return fields
+
     # Permissions
 
     def has_force_breaker_state_permission(self, request, obj=None):
