@@ -163,6 +163,46 @@ def test_action_reports_count_and_names(client, operator):
     assert messages_of(response) == ["Open: done for 2 breakers (a-api, b-api)."]
 
 
+def test_release_unheld_changes_nothing(client, operator, breaker_row):
+    response = bulk_post(client, [breaker_row], "release_hold", post="yes", reason="drill")
+
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        "1 breaker was not held, so it was left unchanged: payments-api."
+    ]
+    assert not BreakerEvent.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_release_button_on_unheld_changes_nothing(client, operator, breaker_row):
+    response = client.post(force_url(breaker_row, "release_hold"), {"post": "yes", "reason": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"] == change_url(breaker_row)
+    assert messages_of(response) == [
+        "1 breaker was not held, so it was left unchanged: payments-api."
+    ]
+    assert not BreakerEvent.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_release_mixed_selection_releases_held(client, operator):
+    rows = [CircuitBreakerFactory(name=name) for name in ["a-api", "b-api", "c-api"]]
+    get_breaker("b-api").force_open(hold=True)
+    events_before = BreakerEvent.objects.count()
+
+    response = bulk_post(client, rows, "release_hold", post="yes", reason="incident over")
+
+    assert messages_of(response) == [
+        "Release hold: done for 1 breaker (b-api).",
+        "2 breakers were not held, so they were left unchanged: a-api, c-api.",
+    ]
+    assert get_breaker("b-api").snapshot().held_state == ""
+    assert CircuitBreaker.objects.get(name="b-api").held_state == ""
+    assert BreakerEvent.objects.count() == events_before + 1
+    assert [entry.object_repr for entry in LogEntry.objects.all()] == ["b-api"]
+
+
 def test_action_requires_csrf_token(breaker_row):
     client = Client(enforce_csrf_checks=True)
     log_in(client, "operator")

@@ -111,9 +111,17 @@ def confirming_form(request):
 
 
 def apply_force(modeladmin, request, queryset, force, reason):
-    """Force every breaker in the queryset, then log and report what happened."""
-    changed, failed = [], []
+    """Force every breaker in the queryset, then log and report what happened.
+
+    Releasing the hold of a breaker that is not held changes nothing, so it
+    is reported apart and gets no LogEntry. As in the ``breakers`` command,
+    the hold is read from the breaker's row.
+    """
+    changed, failed, not_held = [], [], []
     for row in queryset:
+        if force.action == operations.RELEASE and not row.held_state:
+            not_held.append(row.name)
+            continue
         try:
             force.run(get_breaker(row.name), request.user, reason)
         except StorageUnavailable as exc:
@@ -128,7 +136,7 @@ def apply_force(modeladmin, request, queryset, force, reason):
             continue
         record_change(modeladmin, request, row, force, reason)
         changed.append(row.name)
-    report(modeladmin, request, force, changed, failed)
+    report(modeladmin, request, force, changed, failed, not_held)
 
 
 def record_change(modeladmin, request, row, force, reason):
@@ -144,8 +152,8 @@ def record_change(modeladmin, request, row, force, reason):
     )
 
 
-def report(modeladmin, request, force, changed, failed):
-    """Tell the operator which breakers changed and which the cache outage left alone."""
+def report(modeladmin, request, force, changed, failed, not_held):
+    """Tell the operator which breakers changed, had no hold to release, or stayed as they were."""
     if changed:
         text = ngettext(
             "%(action)s: done for %(count)d breaker (%(names)s).",
@@ -160,6 +168,13 @@ def report(modeladmin, request, force, changed, failed):
             len(failed),
         ) % {"count": len(failed), "names": ", ".join(failed)}
         modeladmin.message_user(request, text, messages.ERROR)
+    if not_held:
+        text = ngettext(
+            "%(count)d breaker was not held, so it was left unchanged: %(names)s.",
+            "%(count)d breakers were not held, so they were left unchanged: %(names)s.",
+            len(not_held),
+        ) % {"count": len(not_held), "names": ", ".join(not_held)}
+        modeladmin.message_user(request, text, messages.WARNING)
 
 
 def render_confirmation(modeladmin, request, queryset, force, form, bulk=True):
