@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from circuitbreaker_app import get_breaker
@@ -121,6 +122,35 @@ def test_crafted_bulk_post_by_role(client, breaker_row, role, action):
     if role not in FORCING_ROLES:
         assert get_breaker("payments-api").snapshot().state == "closed"
         assert BreakerEvent.objects.count() == events_before
+
+
+@pytest.mark.parametrize(
+    ("extra_permission", "status", "expected_messages"),
+    [
+        (None, 200, []),
+        ("delete_circuitbreaker", 302, ["No action selected."]),
+    ],
+)
+def test_crafted_bulk_post_messages(
+    client, breaker_row, extra_permission, status, expected_messages
+):
+    user = log_in(client, "viewer")
+    if extra_permission:
+        user.user_permissions.add(Permission.objects.get(codename=extra_permission))
+    data = {
+        "action": "hold_open",
+        "_selected_action": [breaker_row.pk],
+        "post": "yes",
+        "reason": "x",
+    }
+
+    response = client.post(changelist_url(), data)
+
+    messages = [str(message) for message in get_messages(response.wsgi_request)]
+    assert response.status_code == status
+    assert messages == expected_messages
+    assert get_breaker("payments-api").snapshot().state == "closed"
+    assert not LogEntry.objects.exists()
 
 
 @pytest.mark.parametrize("role", ROLES)
