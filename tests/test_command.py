@@ -343,11 +343,22 @@ def test_watch_interrupted_in_draw_exits_cleanly(make_breaker, monkeypatch):
 def test_watch_json_prints_line_per_frame(make_breaker, interrupt_after):
     make_breaker("payments-api")
     interrupt_after(2)
-    lines = run("--json", "--watch", "1").splitlines()
-    assert len(lines) == 3
+    output = run("--json", "--watch", "1")
+    lines = output.splitlines()
+    assert len(lines) == 2
+    assert output.endswith("}]\n")
     assert json.loads(lines[0])[0]["name"] == "payments-api"
     assert json.loads(lines[1])[0]["state"] == "closed"
-    assert lines[2] == ""
+
+
+def test_watch_json_interrupted_in_draw_prints_nothing(make_breaker, monkeypatch):
+    make_breaker("payments-api")
+
+    def interrupted(states):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command_module.reporting, "read_reports", interrupted)
+    assert run("--json", "--watch", "1") == ""
 
 
 def test_watch_shows_new_state_each_frame(make_breaker, monkeypatch):

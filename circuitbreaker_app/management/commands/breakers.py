@@ -100,7 +100,11 @@ class Command(BaseCommand):
                 self.draw_frame(states, interval, as_json)
                 sleep(interval)
         except KeyboardInterrupt:
-            self.stdout.write("")
+            # The table ends on a newline, so the shell prompt starts below the
+            # "^C" that the terminal echoed. JSON output gets none, because
+            # each of its lines must be one JSON document.
+            if not as_json:
+                self.stdout.write("")
 
     def draw_frame(self, states, interval, as_json):
         # A cache outage does not stop the watch. The frame shows the state as
