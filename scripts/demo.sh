@@ -25,6 +25,18 @@ export PYTHONUNBUFFERED=1
 
 log() { printf '==> %s\n' "$*"; }
 
+check_port() {
+    # Reject anything but a decimal port number before Python ever sees it.
+    local variable=$1 value=$2
+    if [[ $value =~ ^[1-9][0-9]{0,4}$ ]] && ((value <= 65535)); then
+        return
+    fi
+    log "ERROR: invalid $variable \"$value\": give a port number from 1 to 65535" >&2
+    exit 1
+}
+check_port DEMO_PORT "$PORT"
+check_port DEMO_UPSTREAM_PORT "$UPSTREAM_PORT"
+
 PIDS=()
 stop_all() {
     trap - INT TERM EXIT

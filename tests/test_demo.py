@@ -321,3 +321,34 @@ def test_demo_script_starts_and_stops(tmp_path):
         script.stdout.close()
     assert script.returncode == 130
     assert {pid for pid in children if Path(f"/proc/{pid}").exists()} == set()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEMO_PORT", "abc"),
+        ("DEMO_PORT", "0"),
+        ("DEMO_PORT", "65536"),
+        ("DEMO_UPSTREAM_PORT", "80x"),
+        ("DEMO_UPSTREAM_PORT", "-1"),
+    ],
+)
+def test_demo_script_rejects_invalid_port(tmp_path, variable, value):
+    # The install step would create this missing venv, and PYTHON=false makes it fail at once.
+    venv = tmp_path / "venv"
+    env = {**os.environ, variable: value, "VENV": str(venv), "PYTHON": "false"}
+
+    result = subprocess.run(
+        ["bash", "scripts/demo.sh"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+
+    assert result.returncode == 1
+    assert f'invalid {variable} "{value}": give a port number from 1 to 65535' in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not venv.exists()
