@@ -6,12 +6,17 @@ import time
 from asgiref.sync import sync_to_async
 from django.utils.translation import gettext as _
 
+from . import registry
 from .conf import app_settings
 from .events import describe_error, record_transitions
 from .exceptions import CircuitOpenError, StorageUnavailable
 from .states import State
 
 logger = logging.getLogger(__name__)
+
+# The storage lost the breaker's state; it is rebuilt from a fresh read of the
+# row, so a hold changed by another process is not undone by a stale copy.
+LOST = object()
 
 
 def skip_matcher(skip):
@@ -47,6 +52,9 @@ class CallGuard:
     def __enter__(self):
         self.cfg = self.breaker.config
         outcome = self._admit()
+        if outcome is LOST:
+            self.cfg = registry.refresh(self.breaker.name, self.breaker.defaults)
+            outcome = self._admit(may_seed=True)
         if outcome is not None and outcome.transitions:
             record_transitions(self.cfg, outcome)
         self._check(outcome)
@@ -85,6 +93,10 @@ class CallGuard:
     async def aenter(self):
         self.cfg = await self.breaker.aconfig()
         outcome = await self._offload(self._admit)
+        if outcome is LOST:
+            refresh = sync_to_async(registry.refresh)
+            self.cfg = await refresh(self.breaker.name, self.breaker.defaults)
+            outcome = await self._offload(self._admit, True)
         if outcome is not None and outcome.transitions:
             await sync_to_async(record_transitions)(self.cfg, outcome)
         self._check(outcome)
@@ -104,12 +116,15 @@ class CallGuard:
 
     # Shared steps
 
-    def _admit(self):
+    def _admit(self, may_seed=False):
+        # Returns the Outcome, LOST when the state must be rebuilt from a
+        # fresh row, or None when the call runs unguarded (cache down).
         try:
-            return self.breaker.storage.admit(self.cfg)
+            outcome = self.breaker.storage.admit(self.cfg, may_seed)
         except StorageUnavailable as exc:
             self._on_cache_error(exc)
             return None
+        return LOST if outcome is None else outcome
 
     def _on_cache_error(self, exc):
         from .breaker import log_cache_error

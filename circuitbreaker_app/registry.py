@@ -54,6 +54,12 @@ def get_config(name, defaults=None):
     return cfg
 
 
+def refresh(name, defaults=None):
+    """Read the breaker's row again, whatever the age of the cached copy."""
+    invalidate(name)
+    return get_config(name, defaults)
+
+
 def invalidate(name=None):
     """Forget cached config for one breaker, or for all when ``name`` is None."""
     with _lock:

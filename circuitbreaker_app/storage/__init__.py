@@ -50,14 +50,5 @@ def get_storage(alias=None):
 def _build(alias):
     cache = caches[alias]
     if is_redis_cache(cache):
-        storage = RedisStorage(cache)
-        storage.refresh_config = _refresh_config
-        return storage
+        return RedisStorage(cache)
     return LocalStorage(cache)
-
-
-def _refresh_config(cfg):
-    from .. import registry
-
-    registry.invalidate(cfg.name)
-    return registry.get_config(cfg.name)

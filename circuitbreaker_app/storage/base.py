@@ -274,11 +274,14 @@ class BreakerStorage(abc.ABC):
     """
 
     @abc.abstractmethod
-    def admit(self, cfg: BreakerConfig) -> Outcome:
+    def admit(self, cfg: BreakerConfig, may_seed=False) -> Outcome | None:
         """Decide whether a call may run, and take a trial permit in half-open.
 
         Atomic: reading the state, counting the call and taking a permit are
         one step, so at most ``half_open_max_calls`` permits are live at once.
+        When the breaker's state was lost and ``may_seed`` is false, a shared
+        backend returns None: the caller reads the row again and calls back
+        with ``may_seed=True``, which rebuilds the state from that config.
         """
 
     @abc.abstractmethod

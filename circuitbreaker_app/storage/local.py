@@ -295,7 +295,8 @@ class LocalStorage(BreakerStorage):
             reply = step.reply()
         return self._decoder().decode(cfg, reply)
 
-    def admit(self, cfg):
+    def admit(self, cfg, may_seed=False):
+        # In-process state has no stale copies to fear, so it always seeds.
         return self._run(cfg, "admit")
 
     def record_failure(self, cfg, generation, trial, detail):

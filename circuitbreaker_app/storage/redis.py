@@ -45,9 +45,6 @@ class RedisStorage(BreakerStorage):
         self.clock_offset = 0.0
         self.decoder = ReplyDecoder()
         self._packed = {}
-        # Returns a freshly read config for a breaker; get_storage() points
-        # it at the registry, storage-level tests keep the identity.
-        self.refresh_config = lambda cfg: cfg
         self._sha = None
 
     def keys(self, name):
@@ -115,13 +112,8 @@ class RedisStorage(BreakerStorage):
             return None
         return self.decoder.decode(cfg, reply)
 
-    def admit(self, cfg):
-        outcome = self._run(cfg, "admit")
-        if outcome is None:
-            # The state was lost: seed it from a fresh read of the row, so a
-            # hold changed in another process is not undone by a stale copy.
-            outcome = self._run(self.refresh_config(cfg), "admit", may_seed=True)
-        return outcome
+    def admit(self, cfg, may_seed=False):
+        return self._run(cfg, "admit", may_seed=may_seed)
 
     def record_failure(self, cfg, generation, trial, detail):
         return self._run(cfg, "failure", generation, _trial(trial), detail)
