@@ -676,3 +676,19 @@ def test_process_usage_error_exits_two(db):
     assert result.returncode == 2
     assert result.stderr.startswith("usage: ")
     assert "invalid choice: 'opn'" in result.stderr
+
+
+@pytest.mark.django_db
+def test_local_cache_warns_state_not_shared(settings):
+    settings.CIRCUITBREAKER_CACHE_ALIAS = "local"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("breakers", stdout=out, stderr=err)
+    assert "not a Redis cache" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_redis_cache_prints_no_warning(settings):
+    settings.CIRCUITBREAKER_CACHE_ALIAS = "default"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("breakers", stdout=out, stderr=err)
+    assert err.getvalue() == ""

@@ -4,6 +4,8 @@ import json
 import math
 from time import sleep
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext, ngettext
 
@@ -11,6 +13,7 @@ from ... import operations, reporting
 from ...conf import app_settings
 from ...exceptions import BreakerNotFound, StorageUnavailable
 from ...states import State
+from ...storage import is_redis_cache
 
 # NOTE: argparse also exits with 2 on a usage error, such as an unknown option
 # or a missing NAME. That happens before the command runs, and stderr then
@@ -65,11 +68,23 @@ class Command(BaseCommand):
             add_action_parser(actions, action, help_text)
 
     def handle(self, *args, **options):
+        self.warn_if_not_shared()
         if options.get("action"):
             reject_listing_options(options)
             self.run_action(options)
         else:
             self.list_breakers(options)
+
+    def warn_if_not_shared(self):
+        """Warn that a cache other than Redis keeps state in this process only."""
+        alias = app_settings.CACHE_ALIAS
+        if alias in settings.CACHES and is_redis_cache(caches[alias]):
+            return
+        message = gettext(
+            "Warning: cache '%(alias)s' is not a Redis cache, so breaker state lives in each "
+            "process. This command sees and changes only its own copy, not the site's."
+        ) % {"alias": alias}
+        self.stderr.write(message)
 
     # Listing
 
