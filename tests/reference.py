@@ -134,8 +134,6 @@ class ReferenceBreaker:
             self.consecutive = 0
             if self.policy == "rate":
                 self.successes.append(now)
-                if self.rate_exceeded(now) and self.held != "closed":
-                    self.trip(now, self.retry)
 
     def release(self, now, permit):
         self.resolve(now)

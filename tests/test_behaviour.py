@@ -233,12 +233,14 @@ def test_rate_policy_waits_for_minimum_calls(make_breaker):
     assert BreakerEvent.objects.first().reason == "failure_rate"
 
 
-def test_rate_policy_checked_after_success(make_breaker):
+def test_rate_policy_trips_only_on_failure(make_breaker):
     breaker = make_breaker(
         trip_policy="rate", failure_rate_threshold=50, minimum_calls=4, failure_threshold=100
     )
     fail(breaker, 3)
     ok(breaker)
+    assert breaker.state == State.CLOSED
+    fail(breaker)
     assert breaker.state == State.OPEN
     assert BreakerEvent.objects.first().reason == "failure_rate"
 

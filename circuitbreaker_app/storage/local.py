@@ -182,8 +182,7 @@ class _Step:
             elif cfg.trip_policy == "rate":
                 self.next_seq()
                 st.oks.add(self.now)
-                if self.rate_trips() and st.held != "closed":
-                    self.open("failure_rate", _micros(cfg.retry_duration))
+                st.oks.trim(self.now, self.window)
 
     def release_trial(self, trial):
         self.st.trials.pop(trial, None)

@@ -142,8 +142,8 @@ local function failure_count()
   return window_count(FAILS)
 end
 
--- The rate is checked after every finished call: a success that brings the
--- window up to minimum_calls can reveal a failure rate already too high.
+-- Only a counted failure may trip the breaker, so the rate is checked on
+-- failures; a success cannot raise the failure rate.
 local function rate_trips()
   trim(FAILS)
   trim(OKS)
@@ -209,7 +209,7 @@ local function success()
     if policy == 'consecutive' and num('failures') > 0 then set('failures', 0) end
     if policy == 'rate' then
       zadd(OKS, now, next_seq())
-      if rate_trips() and st.held ~= 'closed' then open('failure_rate', retry) end
+      trim(OKS)
     end
   end
 end
