@@ -1,6 +1,7 @@
 """App configuration: system checks and config-cache invalidation."""
 
 from django.apps import AppConfig
+from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,9 @@ class CircuitBreakerConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
         from .models import CircuitBreaker
+        from .storage import forget_storages
 
+        setting_changed.connect(forget_storages, dispatch_uid="cb_forget_storages")
         post_save.connect(_breaker_saved, sender=CircuitBreaker, dispatch_uid="cb_saved")
         post_delete.connect(_breaker_deleted, sender=CircuitBreaker, dispatch_uid="cb_deleted")
 

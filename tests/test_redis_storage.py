@@ -110,3 +110,12 @@ def test_flush_drops_released_hold(make_breaker):
     get_storage().forget(breaker.config)
     assert breaker.call(lambda: "ran") == "ran"
     assert not breaker.snapshot().held
+
+
+def test_new_caches_setting_gets_new_storage(db, settings):
+    settings.CIRCUITBREAKER_CACHE_ALIAS = "default"
+    before = get_storage()
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "VERSION": 3}}
+    after = get_storage()
+    assert after is not before
+    assert after.keys("swapped")[0].startswith(f"{settings.KEY_PREFIX}:3:")

@@ -52,3 +52,14 @@ def _build(alias):
     if is_redis_cache(cache):
         return RedisStorage(cache)
     return LocalStorage(cache)
+
+
+def forget_storages(**kwargs):
+    """Drop the storages built so far; connected to setting_changed for CACHES.
+
+    A storage keeps the cache object it was built with, so a test that
+    swaps CACHES with override_settings must get storages for the new one.
+    """
+    if kwargs.get("setting", "CACHES") == "CACHES":
+        with _lock:
+            _storages.clear()

@@ -45,14 +45,20 @@ class RedisStorage(BreakerStorage):
         self.clock_offset = 0.0
         self.decoder = ReplyDecoder()
         self._packed = {}
+        self._keys = {}
         self._sha = None
 
     def keys(self, name):
-        # The braces make ``name`` the Redis Cluster hash tag of every key,
-        # so one script may touch all of them; make_key adds KEY_PREFIX and VERSION.
-        return [
-            self.cache.make_key(f"circuitbreaker:{{{name}}}:{suffix}") for suffix in KEY_SUFFIXES
-        ]
+        keys = self._keys.get(name)
+        if keys is None:
+            # The braces make ``name`` the Redis Cluster hash tag of every key,
+            # so one script may touch all of them; make_key adds KEY_PREFIX and VERSION.
+            keys = [
+                self.cache.make_key(f"circuitbreaker:{{{name}}}:{suffix}")
+                for suffix in KEY_SUFFIXES
+            ]
+            self._keys[name] = keys
+        return keys
 
     def _args(self, cfg, op, may_seed, *extra):
         seed = "1" if may_seed else "0"
