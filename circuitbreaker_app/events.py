@@ -5,6 +5,7 @@ import re
 
 from django.db import DatabaseError, transaction
 
+from . import registry
 from .signals import state_changed
 from .states import State
 
@@ -76,7 +77,11 @@ def _write_event(cfg, transition, actor, detail):
 def _insert_event(cfg, transition, actor, detail):
     from .models import BreakerEvent, CircuitBreaker
 
-    breaker_id = cfg.pk or CircuitBreaker.objects.only("pk").get(name=cfg.name).pk
+    # The cached config may name a row that was deleted or rolled back since;
+    # transitions are rare, so the row is looked up by name each time.
+    breaker_id = CircuitBreaker.objects.filter(name=cfg.name).values_list("pk", flat=True).first()
+    if breaker_id is None:
+        breaker_id = registry.recreate_row(cfg).pk
     BreakerEvent.objects.create(
         breaker_id=breaker_id,
         from_state=transition.old_state,

@@ -60,6 +60,26 @@ def refresh(name, defaults=None):
     return get_config(name, defaults)
 
 
+def recreate_row(cfg):
+    """Create the breaker's row again from the config in use, after it vanished."""
+    from .models import CircuitBreaker
+
+    values = {field: getattr(cfg, field) for field in CONFIG_FIELDS - {"description"}}
+    values["ignored_exceptions"] = "\n".join(
+        f"{cls.__module__}.{cls.__qualname__}" for cls in cfg.ignored_exceptions
+    )
+    values["held_state"] = cfg.held_state
+    row, created = CircuitBreaker.objects.get_or_create(
+        name=cfg.name, defaults=model_defaults(values)
+    )
+    if created:
+        logger.warning(
+            "Breaker %s: its row was missing; created it from the config in use", cfg.name
+        )
+    invalidate(cfg.name)
+    return row
+
+
 def invalidate(name=None):
     """Forget cached config for one breaker, or for all when ``name`` is None."""
     with _lock:

@@ -91,3 +91,19 @@ def test_unreachable_database_uses_defaults(settings, monkeypatch):
 
 def _boom():
     raise RuntimeError("down")
+
+
+@pytest.mark.django_db
+def test_event_recreates_vanished_row(make_breaker):
+    from circuitbreaker_app.models import BreakerEvent
+
+    breaker = make_breaker(failure_threshold=1)
+    breaker.call(lambda: None)
+    # As after a rollback: the row is gone, no delete signal was sent, and
+    # this process still has the row cached.
+    CircuitBreaker.objects.filter(name="payments-api")._raw_delete("default")
+    with pytest.raises(RuntimeError):
+        breaker.call(_boom)
+    event = BreakerEvent.objects.get()
+    assert event.breaker.name == "payments-api"
+    assert event.breaker.failure_threshold == 1
