@@ -43,6 +43,11 @@ def get_breaker(name, **defaults):
         registry.validate_defaults(defaults)
         with _breakers_lock:
             breaker = _breakers.setdefault(name, Breaker(name, defaults))
+    elif defaults and defaults != breaker.defaults:
+        # The newest declaration's defaults seed the row whenever it has to
+        # be created again (a fresh database, as in a project's tests).
+        registry.validate_defaults(defaults)
+        breaker.defaults = dict(defaults)
     return breaker
 
 

@@ -202,3 +202,22 @@ async def test_async_cancellation_releases_permit(alias):
     snapshot = await sync_to_async(breaker.snapshot)()
     assert snapshot.state == State.HALF_OPEN
     assert snapshot.trials_in_flight == 0
+
+
+def test_cleared_cache_reseeds_from_new_defaults(db, settings):
+    from django.core.cache import caches
+
+    settings.CIRCUITBREAKER_CACHE_ALIAS = "local"
+    get_breaker("reseeded", failure_threshold=2).call(lambda: None)
+    # A project's next test: fresh database, cleared cache, other defaults.
+    CircuitBreaker.objects.filter(name="reseeded")._raw_delete("default")
+    caches["local"].clear()
+    breaker = get_breaker("reseeded", failure_threshold=1)
+    with pytest.raises(Boom):
+        breaker.call(_raise_boom)
+    assert breaker.state == State.OPEN
+    assert CircuitBreaker.objects.get(name="reseeded").failure_threshold == 1
+
+
+def _raise_boom():
+    raise Boom

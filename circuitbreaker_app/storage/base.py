@@ -279,8 +279,8 @@ class BreakerStorage(abc.ABC):
 
         Atomic: reading the state, counting the call and taking a permit are
         one step, so at most ``half_open_max_calls`` permits are live at once.
-        When the breaker's state was lost and ``may_seed`` is false, a shared
-        backend returns None: the caller reads the row again and calls back
+        When the breaker's state was lost or never built and ``may_seed`` is
+        false, it returns None: the caller reads the row again and calls back
         with ``may_seed=True``, which rebuilds the state from that config.
         """
 

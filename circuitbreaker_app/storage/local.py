@@ -280,12 +280,14 @@ class LocalStorage(BreakerStorage):
         # Snapshots show wall-clock datetimes; the monotonic clock has no epoch.
         return ReplyDecoder(epoch_offset=time.time() - self.clock() - self.clock_offset)
 
-    def _run(self, cfg, action, *args):
+    def _run(self, cfg, action, *args, may_seed=True):
         with self._lock:
             self._follow_cache()
             now = self._now()
             st = self._states.get(cfg.name)
             if st is None:
+                if not may_seed:
+                    return None
                 st = self._states[cfg.name] = _BreakerState(cfg, now)
             step = _Step(cfg, st, now, _micros(app_settings.TRIAL_LEASE))
             step.resolve()
@@ -295,8 +297,9 @@ class LocalStorage(BreakerStorage):
         return self._decoder().decode(cfg, reply)
 
     def admit(self, cfg, may_seed=False):
-        # In-process state has no stale copies to fear, so it always seeds.
-        return self._run(cfg, "admit")
+        # Like the Redis storage: lost state (a cleared cache, first use) is
+        # rebuilt from a fresh read of the row, which the caller makes.
+        return self._run(cfg, "admit", may_seed=may_seed)
 
     def record_failure(self, cfg, generation, trial, detail):
         return self._run(cfg, "failure", generation, trial, detail)
