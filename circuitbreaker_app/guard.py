@@ -14,8 +14,9 @@ from .states import State
 
 logger = logging.getLogger(__name__)
 
-# The storage lost the breaker's state; it is rebuilt from a fresh read of the
-# row, so a hold changed by another process is not undone by a stale copy.
+# Returned when the storage lost the breaker's state. The state is rebuilt
+# from a fresh read of the row, so a stale copy cannot undo another
+# process's hold change.
 LOST = object()
 
 

@@ -47,7 +47,10 @@ def cached_config(name):
 
 
 def get_config(name, defaults=None):
-    """Return the breaker's config, reading the database at most once per CONFIG_TTL."""
+    """Return the breaker's config, reading the database at most once per CONFIG_TTL.
+
+    ``refresh`` reads it sooner, when a breaker's live state must be rebuilt.
+    """
     cfg = cached_config(name)
     if cfg is None:
         cfg = _load(name, defaults)
