@@ -6,7 +6,7 @@ import threading
 import time
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SynchronousOnlyOperation, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -58,9 +58,11 @@ def get_config(name, defaults=None):
 
 
 def refresh(name, defaults=None):
-    """Read the breaker's row again, whatever the age of the cached copy."""
-    invalidate(name)
-    return get_config(name, defaults)
+    """Read the breaker's row again, whatever the age of the cached copy.
+
+    If the database cannot be read, the cached copy stays in use.
+    """
+    return _load(name, defaults)
 
 
 def recreate_row(cfg):
@@ -132,11 +134,19 @@ def model_defaults(defaults):
 def _load(name, defaults):
     try:
         cfg = _fetch_or_create(name, defaults).to_config()
-    except DatabaseError as exc:
-        return _fallback(name, defaults, exc)
+    except (DatabaseError, SynchronousOnlyOperation) as exc:
+        # SynchronousOnlyOperation: the sync API was called from a coroutine,
+        # where the ORM may not run; that is no reason to fail the call.
+        cfg = _fallback(name, defaults, exc)
+    _remember(name, cfg)
+    return cfg
+
+
+def _remember(name, cfg):
+    # A fallback config is remembered too, so an unreachable database is
+    # tried again once per CONFIG_TTL, not on every call.
     with _lock:
         _configs[name] = (cfg, time.monotonic())
-    return cfg
 
 
 def _fetch_or_create(name, defaults):
@@ -146,7 +156,9 @@ def _fetch_or_create(name, defaults):
     if row is not None:
         return row
     row = CircuitBreaker(name=name, **model_defaults(defaults))
-    row.full_clean()
+    # The unique check is left to the insert: another process may create the
+    # row after this check, and the IntegrityError branch below handles that.
+    row.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             row.save(force_insert=True)
@@ -160,9 +172,9 @@ def _fetch_or_create(name, defaults):
 def _fallback(name, defaults, exc):
     entry = _configs.get(name)
     if entry is not None:
-        logger.warning("Breaker %s: database unreachable (%s); keeping the old config", name, exc)
+        logger.warning("Breaker %s: cannot read the row (%s); keeping the old config", name, exc)
         return entry[0]
-    logger.warning("Breaker %s: database unreachable (%s); using the code's defaults", name, exc)
+    logger.warning("Breaker %s: cannot read the row (%s); using the code's defaults", name, exc)
     from .models import CircuitBreaker
 
     try:

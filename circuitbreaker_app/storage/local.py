@@ -48,7 +48,7 @@ class _BreakerState:
         # Starting at the clock keeps calls admitted before a flush stale after it.
         self.gen = now
         self.failures = 0
-        self.seq = 0
+        self.seq = now
         self.opened_at = now if held == "open" else -1
         self.retry_at = -1
         self.retry_us = _micros(cfg.retry_duration)
@@ -280,15 +280,20 @@ class LocalStorage(BreakerStorage):
         # Snapshots show wall-clock datetimes; the monotonic clock has no epoch.
         return ReplyDecoder(epoch_offset=time.time() - self.clock() - self.clock_offset)
 
-    def _run(self, cfg, action, *args, may_seed=True):
+    def _run(self, cfg, action, *args, may_seed=False):
+        # Lost state is rebuilt only from a config the caller just read (as
+        # in the Lua script): a read shows the rebuilt state without keeping
+        # it, and an outcome report for lost state is dropped.
         with self._lock:
             self._follow_cache()
             now = self._now()
             st = self._states.get(cfg.name)
             if st is None:
-                if not may_seed:
+                if action is not None and not may_seed:
                     return None
-                st = self._states[cfg.name] = _BreakerState(cfg, now)
+                st = _BreakerState(cfg, now)
+                if may_seed:
+                    self._states[cfg.name] = st
             step = _Step(cfg, st, now, _micros(app_settings.TRIAL_LEASE))
             step.resolve()
             if action is not None:
@@ -311,10 +316,10 @@ class LocalStorage(BreakerStorage):
         return self._run(cfg, "release_trial", trial)
 
     def force(self, cfg, state, hold, reason):
-        return self._run(cfg, "force", str(state), str(hold), str(reason))
+        return self._run(cfg, "force", str(state), str(hold), str(reason), may_seed=True)
 
     def release_hold(self, cfg):
-        return self._run(cfg, "release_hold")
+        return self._run(cfg, "release_hold", may_seed=True)
 
     def forget(self, cfg):
         with self._lock:

@@ -68,7 +68,9 @@ if st.state == nil then
   -- unless the row holds the breaker. The generation starts at the
   -- current time, so calls admitted before a flush stay stale after it.
   -- A read shows that state without storing it.
-  local seed = {state = 'closed', held = seed_hold, gen = now, failures = 0, seq = 0,
+  -- seq starts at the clock too: if only this hash was lost, members of the
+  -- surviving sorted sets must not be reused.
+  local seed = {state = 'closed', held = seed_hold, gen = now, failures = 0, seq = now,
                 opened_at = -1, retry_at = -1, retry_us = retry, trial_ok = 0,
                 changed_at = now, reason = '', last_error = ''}
   if seed_hold == 'open' then
@@ -82,9 +84,7 @@ end
 local function num(field) return tonumber(st[field]) end
 
 local function next_seq()
-  local seq = redis.call('HINCRBY', S, 'seq', 1)
-  touch(S)
-  st.seq = fmt(seq)
+  set('seq', num('seq') + 1)
   return st.seq
 end
 
