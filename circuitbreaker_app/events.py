@@ -3,6 +3,7 @@
 import logging
 import re
 
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DatabaseError, transaction
 
 from . import registry
@@ -61,7 +62,6 @@ def _log(name, transition, snapshot, actor, detail):
 
 
 def _write_event(cfg, transition, actor, detail):
-    from .models import CircuitBreaker
 
     # The savepoint keeps a failed insert from breaking a transaction the
     # caller has open, such as a view under ATOMIC_REQUESTS.
@@ -70,7 +70,8 @@ def _write_event(cfg, transition, actor, detail):
     try:
         with transaction.atomic():
             _insert_event(cfg, transition, actor, detail)
-    except (DatabaseError, CircuitBreaker.DoesNotExist) as exc:
+    except (DatabaseError, SynchronousOnlyOperation) as exc:
+        # SynchronousOnlyOperation: the sync API was called from a coroutine.
         logger.error("Breaker %s: could not write the event for %s: %s", cfg.name, transition, exc)
 
 

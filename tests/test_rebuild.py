@@ -126,3 +126,17 @@ def test_lost_state_hash_keeps_counting(settings, redis_client):
             breaker.call(boom)
         counts.append(breaker.snapshot().failure_count)
     assert counts == [3, 4, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_trip_in_event_loop_logged(make_breaker, caplog):
+    breaker = make_breaker("sync-trip", failure_threshold=1)
+    breaker.call(ok)
+
+    async def view():
+        with pytest.raises(RuntimeError):
+            breaker.call(boom)
+
+    asyncio.run(view())
+    assert breaker.snapshot().state == "open"
+    assert "could not write the event" in caplog.text
