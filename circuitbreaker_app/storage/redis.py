@@ -57,7 +57,7 @@ class RedisStorage(BreakerStorage):
                 self.cache.make_key(f"circuitbreaker:{{{name}}}:{suffix}")
                 for suffix in KEY_SUFFIXES
             ]
-            self._keys[name] = keys
+            _bounded(self._keys)[name] = keys
         return keys
 
     def _args(self, cfg, op, may_seed, *extra):
@@ -88,7 +88,7 @@ class RedisStorage(BreakerStorage):
             cfg.held_state,
         ]
         packed = " ".join(str(word) for word in words)
-        self._packed[cfg.name] = (cfg, (lease, key_ttl), packed)
+        _bounded(self._packed)[cfg.name] = (cfg, (lease, key_ttl), packed)
         return packed
 
     def _client(self):
@@ -180,6 +180,17 @@ class RedisStorage(BreakerStorage):
             keys = self.keys(cfg.name)
             pipe.evalsha(sha, len(keys), *keys, *self._args(cfg, "snapshot", False))
         return pipe.execute()
+
+
+# Breaker names can be many (one per host with name_per_host), so the
+# per-name caches start over when they reach this size.
+NAME_CACHE_SIZE = 10_000
+
+
+def _bounded(cache):
+    if len(cache) >= NAME_CACHE_SIZE:
+        cache.clear()
+    return cache
 
 
 def _trial(trial):
