@@ -10,7 +10,7 @@ class Settings:
 
     @property
     def CACHE_ALIAS(self) -> str:
-        # The Django cache whose server holds the live state.
+        # The Django cache whose server stores the live state.
         return getattr(settings, "CIRCUITBREAKER_CACHE_ALIAS", "default")
 
     @property

@@ -78,8 +78,8 @@ def _write_event(cfg, transition, actor, detail):
 def _insert_event(cfg, transition, actor, detail):
     from .models import BreakerEvent, CircuitBreaker
 
-    # The cached config may name a row that was deleted or rolled back since;
-    # transitions are rare, so the row is looked up by name each time.
+    # The cached config may name a row that was deleted or rolled back since.
+    # Transitions are rare, so the row is looked up by name each time.
     breaker_id = CircuitBreaker.objects.filter(name=cfg.name).values_list("pk", flat=True).first()
     if breaker_id is None:
         breaker_id = registry.recreate_row(cfg).pk

@@ -33,7 +33,7 @@ class Hold(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a transition happened; events, signals, logs and the admin share these codes."""
+    """The cause of a transition, as a code shared by events, signals, logs and the admin."""
 
     FAILURE_THRESHOLD = "failure_threshold"
     FAILURE_RATE = "failure_rate"

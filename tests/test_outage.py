@@ -21,7 +21,7 @@ def dead_cache(settings):
 
 @pytest.fixture
 def silent_cache(settings):
-    """A cache alias whose server accepts connections and never answers."""
+    """Point the cache at a server that accepts connections and never replies."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)

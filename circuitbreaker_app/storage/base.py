@@ -2,7 +2,7 @@
 
 import abc
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..states import Hold, Reason, State
 
@@ -152,7 +152,6 @@ class ReplyDecoder:
     """
 
     epoch_offset: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     def datetime(self, micros):
         if micros is None or int(micros) < 0:

@@ -325,11 +325,6 @@ class LocalStorage(BreakerStorage):
         with self._lock:
             self._states.pop(cfg.name, None)
 
-    def flush(self):
-        """Drop every breaker's live state, as a cache flush would."""
-        with self._lock:
-            self._states.clear()
-
     def history(self, cfg, buckets=20):
         with self._lock:
             self._follow_cache()

@@ -252,8 +252,8 @@ if #fields > 0 then
   redis.call('HSET', S, unpack(fields))
   touch(S)
 end
--- Every key that was written gets its TTL again, so a breaker nobody uses
--- leaves nothing behind.
+-- Every key that was written gets its TTL again, so the keys of an unused
+-- breaker expire.
 for key in pairs(touched) do redis.call('PEXPIRE', key, ttl_ms) end
 if #transitions > 0 then
   for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ttl_ms) end
